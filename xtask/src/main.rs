@@ -1,0 +1,157 @@
+//! `cargo xtask`: the maintainers' tasks for this workspace.
+//!
+//! ```text
+//! cargo xtask bindgen [--check] [--headers DIR] [--extra FILE]... [--out FILE]
+//! cargo xtask softhsm [--dir DIR] [--label LABEL] [--so-pin PIN] [--pin PIN]
+//! cargo xtask demo
+//! cargo xtask test
+//! ```
+
+mod bindings;
+mod deps;
+mod softhsm;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// A failed task: the message printed before exiting non-zero.
+type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  bindgen [--check] [--headers DIR] [--extra FILE]... [--out FILE]
+      regenerate pkcs11-sys/src/bindings.rs from vendor/pkcs11 (needs libclang);
+      --check fails if the checked-in file is stale
+  softhsm [--dir DIR] [--label LABEL] [--so-pin PIN] [--pin PIN]
+      create a throwaway SoftHSMv2 token and print the environment to use it
+  demo
+      show library info, slots, a token and its mechanisms of a throwaway token
+  test
+      install what is missing, then fmt, clippy, bindgen --check, tests and docs
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("bindgen") => bindings::run(&args[1..]),
+        Some("softhsm") => softhsm::run(&args[1..]),
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+        None => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Options of the form `--name value` and `--flag`, in order.
+struct Args<'a> {
+    rest: std::slice::Iter<'a, String>,
+}
+
+impl<'a> Args<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Self { rest: args.iter() }
+    }
+
+    /// The next option name, if any.
+    fn next_flag(&mut self) -> Option<&'a str> {
+        self.rest.next().map(String::as_str)
+    }
+
+    /// The value that must follow option `name`.
+    fn value(&mut self, name: &str) -> Result<&'a str> {
+        self.rest
+            .next()
+            .map(String::as_str)
+            .ok_or_else(|| format!("option {name} needs a value"))
+    }
+}
+
+/// Runs `cmd` in the workspace root, echoing it; fails if it fails.
+fn run_cmd(cmd: &mut Command) -> Result {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// `cargo xtask demo`: a throwaway SoftHSM token, shown through `pkcs11-sys`.
+fn demo(args: &[String]) -> Result {
+    if let Some(extra) = args.first() {
+        return Err(format!("demo takes no options (got `{extra}`)"));
+    }
+    deps::ensure(deps::Purpose::Demo)?;
+    let dir = workspace_root().join("target/xtask-demo");
+    let token = softhsm::Token::create(&dir, "xtask-demo", "so-pin-1234", "1234")?;
+    run_cmd(
+        cargo()
+            .args(["run", "--quiet", "--package", "pkcs11-sys", "--example", "raw_demo", "--"])
+            .arg(&token.module)
+            .env("SOFTHSM2_CONF", &token.conf),
+    )
+}
+
+/// `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
+fn test(args: &[String]) -> Result {
+    if let Some(extra) = args.first() {
+        return Err(format!("test takes no options (got `{extra}`)"));
+    }
+    deps::ensure(deps::Purpose::Test)?;
+    run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
+    run_cmd(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    bindings::run(&["--check".to_owned()])?;
+    run_cmd(cargo().args(["test", "--workspace"]))?;
+    run_cmd(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    eprintln!("xtask test: all checks passed");
+    Ok(())
+}
