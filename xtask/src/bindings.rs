@@ -22,8 +22,6 @@ const CONSTANT_TYPES: &[(&str, &str)] = &[
     ("CRYPTOKI_VERSION_", "CK_BYTE"),
     ("CK_TRUE", "CK_BBOOL"),
     ("CK_FALSE", "CK_BBOOL"),
-    ("TRUE", "CK_BBOOL"),
-    ("FALSE", "CK_BBOOL"),
     ("CK_CERTIFICATE_CATEGORY_", "CK_CERTIFICATE_CATEGORY"),
     ("CK_SECURITY_DOMAIN_", "CK_JAVA_MIDP_SECURITY_DOMAIN"),
     ("CK_OTP_FORMAT_", "CK_ULONG"),
@@ -63,6 +61,9 @@ const CONSTANT_TYPES: &[(&str, &str)] = &[
 /// Items written by hand in `pkcs11-sys/src/lib.rs` instead (their C definition does not
 /// fit every target, e.g. `~0UL` is 32 bits on Windows).
 const HAND_WRITTEN: &[&str] = &["CK_UNAVAILABLE_INFORMATION"];
+
+/// C conveniences of the header that Rust has its own words for (`true`, `false`).
+const LEFT_OUT: &[&str] = &["TRUE", "FALSE"];
 
 /// The typedef for constant `name` (see [`CONSTANT_TYPES`]).
 pub(crate) fn constant_type(name: &str) -> &'static str {
@@ -230,7 +231,7 @@ fn generate(headers: &Path, extra: &[PathBuf]) -> Result<String> {
         .parse_callbacks(Box::new(TypedConstants {
             names: Arc::clone(&names),
         }));
-    for item in HAND_WRITTEN {
+    for item in HAND_WRITTEN.iter().chain(LEFT_OUT) {
         builder = builder.blocklist_item(item);
     }
     let bindings = builder
@@ -248,7 +249,11 @@ fn name_tables(names: &[String]) -> String {
     for (prefix, what) in NAME_TABLES {
         let family: Vec<&String> = names
             .iter()
-            .filter(|name| name.starts_with(prefix) && !HAND_WRITTEN.contains(&name.as_str()))
+            .filter(|name| {
+                name.starts_with(prefix)
+                    && !HAND_WRITTEN.contains(&name.as_str())
+                    && !LEFT_OUT.contains(&name.as_str())
+            })
             .collect();
         if family.is_empty() {
             continue;
