@@ -1,1 +1,180 @@
-//! Shared helpers of the integration suites.
+//! Shared helpers of the integration suites: throwaway SoftHSMv2 tokens and a C compiler
+//! for small test libraries.
+//!
+//! A test that needs a module or a tool that is missing fails with the install command;
+//! it never passes silently.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Where Debian and other distributions install the SoftHSMv2 module.
+const SOFTHSM_CANDIDATES: &[&str] = &[
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib64/softhsm/libsofthsm2.so",
+    "/usr/lib64/pkcs11/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+];
+
+/// The SoftHSMv2 module (`$SOFTHSM2_MODULE`, else a standard location).
+///
+/// # Panics
+/// When it is not installed, with the command that installs it.
+pub fn softhsm_module() -> PathBuf {
+    if let Some(path) = std::env::var_os("SOFTHSM2_MODULE") {
+        return PathBuf::from(path);
+    }
+    SOFTHSM_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "SoftHSMv2 is not installed (looked in {SOFTHSM_CANDIDATES:?}): run \
+                 `cargo xtask test`, or `apt-get install softhsm2`, or set SOFTHSM2_MODULE"
+            )
+        })
+}
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates `<tmp>/pkcs11-tests-<pid>-<n>-<tag>`.
+    ///
+    /// # Panics
+    /// If the directory cannot be created.
+    pub fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "pkcs11-tests-{}-{n}-{tag}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A throwaway SoftHSMv2 token: its own configuration file and token directory.
+#[derive(Debug)]
+pub struct SoftHsmToken {
+    dir: TempDir,
+    conf: PathBuf,
+    label: String,
+    /// The security officer's PIN.
+    pub so_pin: &'static str,
+    /// The user's PIN.
+    pub user_pin: &'static str,
+}
+
+impl SoftHsmToken {
+    /// Creates and initializes a token labelled `label` with `softhsm2-util`.
+    ///
+    /// SoftHSM reads `SOFTHSM2_CONF` in `C_Initialize`: export [`SoftHsmToken::conf`]
+    /// (see [`SoftHsmToken::export`]) before initializing the module.
+    ///
+    /// # Panics
+    /// If SoftHSM is missing or the token cannot be created.
+    pub fn new(label: &str) -> SoftHsmToken {
+        let _ = softhsm_module();
+        let dir = TempDir::new("softhsm");
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir_all(&tokens).expect("create token directory");
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+                tokens.display()
+            ),
+        )
+        .expect("write softhsm2.conf");
+        let token = SoftHsmToken {
+            dir,
+            conf,
+            label: label.to_owned(),
+            so_pin: "so-pin-1234",
+            user_pin: "user-pin-1234",
+        };
+        let output = Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", label])
+            .args(["--so-pin", token.so_pin, "--pin", token.user_pin])
+            .env("SOFTHSM2_CONF", &token.conf)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run softhsm2-util ({e}): run `apt-get install softhsm2`")
+            });
+        assert!(
+            output.status.success(),
+            "softhsm2-util --init-token failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        token
+    }
+
+    /// The configuration file to export as `SOFTHSM2_CONF`.
+    pub fn conf(&self) -> &Path {
+        &self.conf
+    }
+
+    /// The token label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The token's directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets `SOFTHSM2_CONF` for this process. Call it before the module's `C_Initialize`,
+    /// from a test binary whose SoftHSM tests all share this one token.
+    pub fn export(&self) {
+        std::env::set_var("SOFTHSM2_CONF", &self.conf);
+    }
+}
+
+/// Compiles C `source` into the shared library `dir/name` with the system C compiler.
+///
+/// `extra` are additional compiler arguments (libraries to link, ...).
+///
+/// # Panics
+/// If there is no C compiler (with the install command) or compilation fails.
+pub fn compile_shared_library(dir: &Path, name: &str, source: &str, extra: &[&str]) -> PathBuf {
+    let c_file = dir.join(format!("{name}.c"));
+    std::fs::write(&c_file, source).expect("write C source");
+    let output_path = dir.join(name);
+    let output = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&output_path)
+        .arg(&c_file)
+        .args(extra)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `cc` ({e}): apt-get install gcc"));
+    assert!(
+        output.status.success(),
+        "cc failed on {}:\n{}",
+        c_file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output_path
+}
