@@ -112,7 +112,9 @@ fn show(f: &CK_FUNCTION_LIST) -> Result<(), String> {
             text(&token.model),
             text(&token.serialNumber)
         );
-        let get_mechs = f.C_GetMechanismList.ok_or_else(|| missing("C_GetMechanismList"))?;
+        let get_mechs = f
+            .C_GetMechanismList
+            .ok_or_else(|| missing("C_GetMechanismList"))?;
         let mut count: CK_ULONG = 0;
         // SAFETY: a NULL list asks for the count.
         check("C_GetMechanismList", unsafe {

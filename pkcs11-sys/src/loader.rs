@@ -15,10 +15,9 @@ use std::sync::Arc;
 use std::vec::Vec;
 
 use crate::{
-    ckr_name, CKR_BUFFER_TOO_SMALL, CKR_OK, CK_C_GetFunctionList, CK_C_GetInterface,
-    CK_C_GetInterfaceList, CK_FUNCTION_LIST, CK_FUNCTION_LIST_3_0, CK_FUNCTION_LIST_3_2,
-    CK_FUNCTION_LIST_PTR, CK_INTERFACE, CK_INTERFACE_PTR, CK_RV, CK_ULONG, CK_VERSION,
-    PKCS11_INTERFACE_NAME,
+    ckr_name, CK_C_GetFunctionList, CK_C_GetInterface, CK_C_GetInterfaceList, CKR_BUFFER_TOO_SMALL,
+    CKR_OK, CK_FUNCTION_LIST, CK_FUNCTION_LIST_3_0, CK_FUNCTION_LIST_3_2, CK_FUNCTION_LIST_PTR,
+    CK_INTERFACE, CK_INTERFACE_PTR, CK_RV, CK_ULONG, CK_VERSION, PKCS11_INTERFACE_NAME,
 };
 
 /// More interfaces than any module offers: a larger count is a lie, not an allocation.
@@ -78,6 +77,12 @@ pub enum LoadError {
 }
 
 /// How the function tables of a [`Module`] were obtained.
+///
+/// The loader tries, in order: the interface list (`C_GetInterfaceList`, picking the
+/// highest "PKCS 11" version, 3.2 before 3.0 before 2.x); the module's default interface
+/// (`C_GetInterface`); `C_GetFunctionList`, whose table is taken as 2.x whatever its
+/// version field says. It moves on when an entry point is missing, fails, or answers
+/// `CKR_OK` with a NULL pointer; [`Module::notes`] records why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Negotiation {
@@ -159,7 +164,7 @@ impl Module {
     /// Opens the module at `path` and negotiates its function tables.
     ///
     /// `path` is a file path (a bare file name is searched for the way the platform's
-    /// dynamic loader does). See the [module documentation](self) for the negotiation.
+    /// dynamic loader does). [`Negotiation`] describes the order in which tables are sought.
     ///
     /// # Errors
     /// [`LoadError`], naming the path and what failed.

@@ -37,14 +37,20 @@ fn text_file_is_not_a_shared_object() {
     assert!(!reason.is_empty());
     let message = error.to_string();
     assert!(message.contains(&path.display().to_string()), "{message}");
-    assert!(message.contains("not a loadable shared library"), "{message}");
+    assert!(
+        message.contains("not a loadable shared library"),
+        "{message}"
+    );
 }
 
 #[test]
 fn directory_is_not_a_shared_object() {
     let dir = TempDir::new("directory");
     let error = Module::load(dir.path()).expect_err("a directory does not load");
-    assert!(matches!(error, LoadError::NotASharedObject { .. }), "{error:?}");
+    assert!(
+        matches!(error, LoadError::NotASharedObject { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]

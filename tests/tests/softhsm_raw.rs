@@ -64,13 +64,19 @@ fn initialized() -> Module {
     };
     ok(
         "C_Initialize",
-        call!(module.functions(), C_Initialize(ptr::from_mut(&mut args).cast())),
+        call!(
+            module.functions(),
+            C_Initialize(ptr::from_mut(&mut args).cast())
+        ),
     );
     module
 }
 
 fn finalize(module: &Module) {
-    ok("C_Finalize", call!(module.functions(), C_Finalize(ptr::null_mut())));
+    ok(
+        "C_Finalize",
+        call!(module.functions(), C_Finalize(ptr::null_mut())),
+    );
 }
 
 /// The slot holding this binary's token.
@@ -149,14 +155,24 @@ fn library_info_slots_tokens_and_mechanisms() {
 
     let slot = token_slot(f);
     let mut slot_info = CK_SLOT_INFO::default();
-    ok("C_GetSlotInfo", call!(f, C_GetSlotInfo(slot, &mut slot_info)));
+    ok(
+        "C_GetSlotInfo",
+        call!(f, C_GetSlotInfo(slot, &mut slot_info)),
+    );
     assert_ne!(slot_info.flags & CKF_TOKEN_PRESENT, 0);
 
     let mut token_info = CK_TOKEN_INFO::default();
-    ok("C_GetTokenInfo", call!(f, C_GetTokenInfo(slot, &mut token_info)));
+    ok(
+        "C_GetTokenInfo",
+        call!(f, C_GetTokenInfo(slot, &mut token_info)),
+    );
     assert_eq!(text(&token_info.label), "raw-tests");
     assert_eq!(text(&token_info.model), "SoftHSM v2");
-    for flag in [CKF_TOKEN_INITIALIZED, CKF_USER_PIN_INITIALIZED, CKF_LOGIN_REQUIRED] {
+    for flag in [
+        CKF_TOKEN_INITIALIZED,
+        CKF_USER_PIN_INITIALIZED,
+        CKF_LOGIN_REQUIRED,
+    ] {
         assert_ne!(token_info.flags & flag, 0, "token flag 0x{flag:X}");
     }
 
@@ -168,7 +184,10 @@ fn library_info_slots_tokens_and_mechanisms() {
     let mut mechanisms = vec![0; count as usize];
     ok(
         "C_GetMechanismList",
-        call!(f, C_GetMechanismList(slot, mechanisms.as_mut_ptr(), &mut count)),
+        call!(
+            f,
+            C_GetMechanismList(slot, mechanisms.as_mut_ptr(), &mut count)
+        ),
     );
     mechanisms.truncate(count as usize);
     for expected in [
@@ -193,7 +212,10 @@ fn library_info_slots_tokens_and_mechanisms() {
         .filter(|&&m| ckm_name(m).is_none())
         .map(|m| format!("0x{m:08X}"))
         .collect();
-    assert!(unnamed.is_empty(), "mechanisms without a CKM_ name: {unnamed:?}");
+    assert!(
+        unnamed.is_empty(),
+        "mechanisms without a CKM_ name: {unnamed:?}"
+    );
 
     let mut mech_info = CK_MECHANISM_INFO::default();
     ok(
@@ -221,18 +243,24 @@ fn session_login_random_and_digest() {
     let mut session: CK_SESSION_HANDLE = CK_INVALID_HANDLE;
     ok(
         "C_OpenSession",
-        call!(f, C_OpenSession(
-            slot,
-            CKF_SERIAL_SESSION | CKF_RW_SESSION,
-            ptr::null_mut(),
-            None,
-            &mut session
-        )),
+        call!(
+            f,
+            C_OpenSession(
+                slot,
+                CKF_SERIAL_SESSION | CKF_RW_SESSION,
+                ptr::null_mut(),
+                None,
+                &mut session
+            )
+        ),
     );
     let mut pin = token().user_pin.as_bytes().to_vec();
     ok(
         "C_Login",
-        call!(f, C_Login(session, CKU_USER, pin.as_mut_ptr(), pin.len() as CK_ULONG)),
+        call!(
+            f,
+            C_Login(session, CKU_USER, pin.as_mut_ptr(), pin.len() as CK_ULONG)
+        ),
     );
     let mut session_info = CK_SESSION_INFO::default();
     ok(
@@ -259,19 +287,34 @@ fn session_login_random_and_digest() {
         pParameter: ptr::null_mut(),
         ulParameterLen: 0,
     };
-    ok("C_DigestInit", call!(f, C_DigestInit(session, &mut mechanism)));
+    ok(
+        "C_DigestInit",
+        call!(f, C_DigestInit(session, &mut mechanism)),
+    );
     let mut data = *b"abc";
     let mut length: CK_ULONG = 0;
     // Length query: does not end the operation.
     ok(
         "C_Digest",
-        call!(f, C_Digest(session, data.as_mut_ptr(), 3, ptr::null_mut(), &mut length)),
+        call!(
+            f,
+            C_Digest(session, data.as_mut_ptr(), 3, ptr::null_mut(), &mut length)
+        ),
     );
     assert_eq!(length, 32);
     let mut digest = [0u8; 32];
     ok(
         "C_Digest",
-        call!(f, C_Digest(session, data.as_mut_ptr(), 3, digest.as_mut_ptr(), &mut length)),
+        call!(
+            f,
+            C_Digest(
+                session,
+                data.as_mut_ptr(),
+                3,
+                digest.as_mut_ptr(),
+                &mut length
+            )
+        ),
     );
     assert_eq!(digest, expected);
 

@@ -61,9 +61,8 @@ const NEEDS: &[Need] = &[
 pub(crate) const CROSS_TARGETS: &[&str] = &["i686-unknown-linux-gnu", "x86_64-pc-windows-gnu"];
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 fn has_libclang() -> bool {
@@ -116,8 +115,14 @@ pub(crate) fn ensure(purpose: Purpose) -> Result {
                 .args(&packages)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )?;
-        if let Some(still) = NEEDS.iter().find(|n| missing.iter().any(|m| m.package == n.package) && !(n.present)()) {
-            return Err(format!("{} is still missing after installing {}", still.what, still.package));
+        if let Some(still) = NEEDS
+            .iter()
+            .find(|n| missing.iter().any(|m| m.package == n.package) && !(n.present)())
+        {
+            return Err(format!(
+                "{} is still missing after installing {}",
+                still.what, still.package
+            ));
         }
     }
     if purpose == Purpose::Test {
@@ -145,5 +150,9 @@ fn ensure_cross_targets() -> Result {
     if missing.is_empty() {
         return Ok(());
     }
-    run_cmd(Command::new("rustup").args(["target", "add"]).args(&missing))
+    run_cmd(
+        Command::new("rustup")
+            .args(["target", "add"])
+            .args(&missing),
+    )
 }

@@ -124,7 +124,15 @@ fn demo(args: &[String]) -> Result {
     let token = softhsm::Token::create(&dir, "xtask-demo", "so-pin-1234", "1234")?;
     run_cmd(
         cargo()
-            .args(["run", "--quiet", "--package", "pkcs11-sys", "--example", "raw_demo", "--"])
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "pkcs11-sys",
+                "--example",
+                "raw_demo",
+                "--",
+            ])
             .arg(&token.module)
             .env("SOFTHSM2_CONF", &token.conf),
     )
