@@ -27,7 +27,10 @@ const CONSTANT_TYPES: &[(&str, &str)] = &[
     ("CK_OTP_FORMAT_", "CK_ULONG"),
     ("CK_OTP_PARAM_", "CK_ULONG"),
     ("CK_OTP_", "CK_OTP_PARAM_TYPE"),
-    ("CK_SP800_108_DKM_LENGTH_SUM_OF_", "CK_SP800_108_DKM_LENGTH_METHOD"),
+    (
+        "CK_SP800_108_DKM_LENGTH_SUM_OF_",
+        "CK_SP800_108_DKM_LENGTH_METHOD",
+    ),
     ("CK_SP800_108_", "CK_PRF_DATA_TYPE"),
     ("CKA_", "CK_ATTRIBUTE_TYPE"),
     ("CKC_", "CK_CERTIFICATE_TYPE"),
@@ -42,7 +45,10 @@ const CONSTANT_TYPES: &[(&str, &str)] = &[
     ("CKM_", "CK_MECHANISM_TYPE"),
     ("CKN_", "CK_NOTIFICATION"),
     ("CKO_", "CK_OBJECT_CLASS"),
-    ("CKP_PKCS5_PBKD2_", "CK_PKCS5_PBKD2_PSEUDO_RANDOM_FUNCTION_TYPE"),
+    (
+        "CKP_PKCS5_PBKD2_",
+        "CK_PKCS5_PBKD2_PSEUDO_RANDOM_FUNCTION_TYPE",
+    ),
     ("CKP_ML_DSA_", "CK_ML_DSA_PARAMETER_SET_TYPE"),
     ("CKP_ML_KEM_", "CK_ML_KEM_PARAMETER_SET_TYPE"),
     ("CKP_SLH_DSA_", "CK_SLH_DSA_PARAMETER_SET_TYPE"),
@@ -311,8 +317,14 @@ mod tests {
     #[test]
     fn longest_prefix_wins() {
         assert_eq!(constant_type("CKG_MGF1_SHA256"), "CK_RSA_PKCS_MGF_TYPE");
-        assert_eq!(constant_type("CKG_GENERATE_COUNTER"), "CK_GENERATOR_FUNCTION");
-        assert_eq!(constant_type("CKP_ML_DSA_65"), "CK_ML_DSA_PARAMETER_SET_TYPE");
+        assert_eq!(
+            constant_type("CKG_GENERATE_COUNTER"),
+            "CK_GENERATOR_FUNCTION"
+        );
+        assert_eq!(
+            constant_type("CKP_ML_DSA_65"),
+            "CK_ML_DSA_PARAMETER_SET_TYPE"
+        );
         assert_eq!(constant_type("CKP_BASELINE_PROVIDER"), "CK_PROFILE_ID");
         assert_eq!(constant_type("CKM_AES_GCM"), "CK_MECHANISM_TYPE");
         assert_eq!(constant_type("CKR_OK"), "CK_RV");
