@@ -170,11 +170,11 @@ impl Module {
     /// [`LoadError`], naming the path and what failed.
     pub fn load(path: impl AsRef<Path>) -> Result<Module, LoadError> {
         let path = path.as_ref();
-        let library = open(path)?;
+        let (library, owner) = open(path)?;
         let library = Arc::new(library);
         let mut notes = Vec::new();
         let mut failure = None;
-        let entry = EntryPoints::resolve(&library, &mut notes);
+        let entry = EntryPoints::resolve(&library, &owner, &mut notes);
         if entry.is_empty() {
             return Err(LoadError::NotAModule {
                 path: path.to_path_buf(),
@@ -337,10 +337,14 @@ struct EntryPoints {
 }
 
 impl EntryPoints {
-    fn resolve(library: &libloading::Library, notes: &mut Vec<String>) -> EntryPoints {
-        let list = symbol(library, "C_GetInterfaceList", notes);
-        let get = symbol(library, "C_GetInterface", notes);
-        let functions = symbol(library, "C_GetFunctionList", notes);
+    fn resolve(
+        library: &libloading::Library,
+        owner: &own_symbol::Owner,
+        notes: &mut Vec<String>,
+    ) -> EntryPoints {
+        let list = symbol(library, owner, "C_GetInterfaceList", notes);
+        let get = symbol(library, owner, "C_GetInterface", notes);
+        let functions = symbol(library, owner, "C_GetFunctionList", notes);
         // SAFETY: each pointer is the non-NULL address of the module's own export of that
         // name, whose C type is the standard's signature; `Option<fn>` has the layout of a
         // nullable pointer.
@@ -364,8 +368,9 @@ impl EntryPoints {
     }
 }
 
-/// Opens `path` with the platform's dynamic loader.
-fn open(path: &Path) -> Result<libloading::Library, LoadError> {
+/// Opens `path` with the platform's dynamic loader; also returns what identifies the
+/// library to [`own_symbol::Owner::owns`].
+fn open(path: &Path) -> Result<(libloading::Library, own_symbol::Owner), LoadError> {
     let has_dir = path.components().count() > 1;
     if has_dir && !path.exists() {
         return Err(LoadError::NotFound {
@@ -391,19 +396,29 @@ fn open(path: &Path) -> Result<libloading::Library, LoadError> {
         use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
         // SAFETY: loading runs the library's initializers; loading a PKCS #11 module is
         // this function's documented purpose and the caller chose the path.
-        unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
-            .map(Into::into)
-            .map_err(refused)
+        let library =
+            unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(refused)?;
+        let handle = library.into_raw();
+        let owner = own_symbol::Owner::of(handle);
+        // SAFETY: `handle` came from `into_raw` just above and is owned again from here on.
+        let library = unsafe { Library::from_raw(handle) };
+        Ok((library.into(), owner))
     }
     #[cfg(not(unix))]
     {
         // SAFETY: as above.
-        unsafe { libloading::Library::new(path) }.map_err(refused)
+        let library = unsafe { libloading::Library::new(path) }.map_err(refused)?;
+        Ok((library, own_symbol::Owner))
     }
 }
 
 /// The address of the module's own export `name`, or NULL (noting why).
-fn symbol(library: &libloading::Library, name: &str, notes: &mut Vec<String>) -> *mut c_void {
+fn symbol(
+    library: &libloading::Library,
+    owner: &own_symbol::Owner,
+    name: &str,
+    notes: &mut Vec<String>,
+) -> *mut c_void {
     // SAFETY: the symbol is read as a plain address, never dereferenced or called here.
     let found = unsafe { library.get::<*mut c_void>(name.as_bytes()) };
     let Ok(found) = found else {
@@ -415,7 +430,7 @@ fn symbol(library: &libloading::Library, name: &str, notes: &mut Vec<String>) ->
         notes.push(format!("{name}: exported as NULL"));
         return ptr::null_mut();
     }
-    if !own_symbol::is_own(library, address) {
+    if !owner.owns(address) {
         notes.push(format!(
             "{name}: found only in a library the module links against; ignored"
         ));
@@ -433,51 +448,43 @@ mod own_symbol {
     /// glibc's `RTLD_DL_LINKMAP` request for `dladdr1`.
     const RTLD_DL_LINKMAP: c_int = 2;
 
-    /// Whether `address` lies in `library` itself rather than in one of its dependencies.
-    pub(super) fn is_own(library: &libloading::Library, address: *mut c_void) -> bool {
-        // The handle is only borrowed: `into_raw` + `from_raw` round-trips it unchanged.
-        let unix: libloading::os::unix::Library = {
-            // SAFETY: the handle came from a live `Library` that outlives this function;
-            // the reconstructed value is forgotten below, never closed.
-            unsafe { libloading::os::unix::Library::from_raw(raw_handle(library)) }
-        };
-        let handle = unix.into_raw();
-        let mut own_map: *mut c_void = core::ptr::null_mut();
-        // SAFETY: `handle` is a live dlopen handle; RTLD_DI_LINKMAP writes one pointer.
-        let rc = unsafe {
-            libc::dlinfo(
-                handle,
-                libc::RTLD_DI_LINKMAP,
-                (&raw mut own_map).cast::<c_void>(),
-            )
-        };
-        if rc != 0 || own_map.is_null() {
-            return true; // cannot tell: accept the symbol as dlsym found it
-        }
-        let mut info = core::mem::MaybeUninit::<libc::Dl_info>::uninit();
-        let mut symbol_map: *mut c_void = core::ptr::null_mut();
-        // SAFETY: `info` is writable; RTLD_DL_LINKMAP stores one link_map pointer into
-        // `symbol_map`.
-        let found = unsafe {
-            libc::dladdr1(
-                address,
-                info.as_mut_ptr(),
-                (&raw mut symbol_map).cast::<*mut c_void>(),
-                RTLD_DL_LINKMAP,
-            )
-        };
-        if found == 0 || symbol_map.is_null() {
-            return true;
-        }
-        symbol_map == own_map
-    }
+    /// The loaded library's `link_map` (NULL when glibc could not tell).
+    pub(super) struct Owner(*mut c_void);
 
-    /// The `dlopen` handle inside a `Library`, without giving up ownership.
-    fn raw_handle(library: &libloading::Library) -> *mut c_void {
-        // SAFETY: `libloading::Library` on Unix is a `repr(transparent)`-like wrapper of
-        // `os::unix::Library`, itself a wrapper of the `dlopen` handle pointer; both are a
-        // single pointer-sized field. We read the pointer without taking ownership.
-        unsafe { *(core::ptr::from_ref(library).cast::<*mut c_void>()) }
+    impl Owner {
+        /// Identifies the library behind the live `dlopen` handle `handle`.
+        pub(super) fn of(handle: *mut c_void) -> Owner {
+            let mut map: *mut c_void = core::ptr::null_mut();
+            // SAFETY: `handle` is a live dlopen handle; RTLD_DI_LINKMAP writes one pointer.
+            let rc = unsafe {
+                libc::dlinfo(
+                    handle,
+                    libc::RTLD_DI_LINKMAP,
+                    (&raw mut map).cast::<c_void>(),
+                )
+            };
+            Owner(if rc == 0 { map } else { core::ptr::null_mut() })
+        }
+
+        /// Whether `address` lies in the library itself rather than in a dependency.
+        pub(super) fn owns(&self, address: *mut c_void) -> bool {
+            if self.0.is_null() {
+                return true; // cannot tell: accept the symbol as dlsym found it
+            }
+            let mut info = core::mem::MaybeUninit::<libc::Dl_info>::uninit();
+            let mut symbol_map: *mut c_void = core::ptr::null_mut();
+            // SAFETY: `info` is writable; RTLD_DL_LINKMAP stores one link_map pointer into
+            // `symbol_map`.
+            let found = unsafe {
+                libc::dladdr1(
+                    address,
+                    info.as_mut_ptr(),
+                    (&raw mut symbol_map).cast::<*mut c_void>(),
+                    RTLD_DL_LINKMAP,
+                )
+            };
+            found == 0 || symbol_map.is_null() || symbol_map == self.0
+        }
     }
 }
 
@@ -487,8 +494,19 @@ mod own_symbol {
 
     /// Elsewhere the loader's lookup is trusted (`GetProcAddress` only sees the module's
     /// own exports on Windows).
-    pub(super) fn is_own(_library: &libloading::Library, _address: *mut c_void) -> bool {
-        true
+    pub(super) struct Owner;
+
+    impl Owner {
+        /// Nothing to record.
+        #[cfg(unix)]
+        pub(super) fn of(_handle: *mut c_void) -> Owner {
+            Owner
+        }
+
+        /// Always true.
+        pub(super) fn owns(&self, _address: *mut c_void) -> bool {
+            true
+        }
     }
 }
 
