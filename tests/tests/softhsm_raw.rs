@@ -267,7 +267,7 @@ fn session_login_random_and_digest() {
         "C_GetSessionInfo",
         call!(f, C_GetSessionInfo(session, &mut session_info)),
     );
-    assert_eq!(session_info.state, CKS_RW_USER_FUNCTIONS);
+    assert_eq!({ session_info.state }, CKS_RW_USER_FUNCTIONS);
 
     let mut random = [0u8; 32];
     ok(

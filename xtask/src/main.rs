@@ -154,6 +154,7 @@ fn test(args: &[String]) -> Result {
         "warnings",
     ]))?;
     bindings::run(&["--check".to_owned()])?;
+    bindings::cross_check()?;
     run_cmd(cargo().args(["test", "--workspace"]))?;
     run_cmd(
         cargo()
