@@ -284,6 +284,16 @@ pub enum Error {
     /// This process is a fork child of the process that initialized the module: no call
     /// reaches the module until it is initialized again in the child.
     Forked,
+    /// The module was finalized ([`Pkcs11::finalize`](crate::Pkcs11::finalize)); no
+    /// call reaches it until it is opened again.
+    Finalized,
+    /// The session can no longer be used: the module reported it lost
+    /// (`CKR_SESSION_HANDLE_INVALID`, `CKR_DEVICE_REMOVED`...), or an abandoned
+    /// operation could not be cancelled. No call reaches the module through it.
+    SessionPoisoned {
+        /// The return value that poisoned it, if a module call did.
+        cause: Option<Rv>,
+    },
     /// Another operation is active on this session in this thread.
     OperationActive {
         /// The operation that is active.
@@ -349,6 +359,13 @@ impl fmt::Display for Error {
             Error::Forked => f.write_str(
                 "the module was initialized in the parent process; initialize it again in \
                  this forked child",
+            ),
+            Error::Finalized => f.write_str("the module was finalized; open it again to use it"),
+            Error::SessionPoisoned { cause: Some(rv) } => {
+                write!(f, "the session is unusable since the module returned {rv}")
+            }
+            Error::SessionPoisoned { cause: None } => f.write_str(
+                "the session is unusable: an abandoned operation could not be cancelled",
             ),
             Error::OperationActive { active, requested } => write!(
                 f,

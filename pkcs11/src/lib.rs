@@ -1,12 +1,26 @@
 //! Safe, thread-friendly access to PKCS #11 ("Cryptoki") modules.
 //!
-//! This crate is at its beginning: its error model ([`Rv`], [`Error`]) is here; the rest
-//! of the safe API (shared module lifecycle, RAII sessions, the reentrant operation guard,
-//! typed attributes) is being built on top of [`ffi`], the raw `pkcs11-sys` crate, which
-//! is usable today.
+//! - [`Pkcs11`]: one initialized module per process, shared by every handle and
+//!   session, finalized when the last is gone.
+//! - [`Session`]: an open session, `Send + Sync`, closed on drop; multi-step operations
+//!   return an [`Operation`] guard that holds the session's reentrant lock.
+//! - [`Error`] and [`Rv`]: every `CKR_*` code as its own kind, with the failing function.
+//!
+//! The raw bindings are re-exported as [`ffi`] (the `pkcs11-sys` crate).
 
 pub use ffi;
 
+mod call;
+mod context;
 mod error;
+mod info;
+mod secret;
+mod session;
+mod slot;
 
+pub use context::Pkcs11;
 pub use error::{Category, Error, Result, Rv};
+pub use info::Version;
+pub use secret::{Pin, SecretBytes};
+pub use session::{Operation, OperationKind, Session};
+pub use slot::{Slot, UserType};

@@ -1,0 +1,101 @@
+//! The one path from safe code to a module function.
+//!
+//! Every PKCS #11 call in this crate is written `call!(inner, C_Name(args...))` (or
+//! `call_3_0!` / `call_3_2!` for the 3.x tables) inside an `unsafe` block whose
+//! `// SAFETY:` comment vouches for the arguments. The macro names the function once; it
+//! fetches the slot (a NULL slot is [`Error::NotSupported`]), refuses the call in a fork
+//! child or after finalization without touching the module, counts the call as in
+//! flight (so an explicit finalize waits for it), calls, and returns a [`Returned`]: the
+//! raw `CK_RV` with the function's name, which `.ok()` turns into a `Result`.
+
+use crate::context::Inner;
+use crate::error::{Error, Result};
+
+/// Calls a 2.x-table function: `call!(inner, C_GetInfo(&mut info))` evaluates to
+/// `Result<Returned>`. Must be used inside `unsafe { }`: the caller vouches for the
+/// arguments.
+macro_rules! call {
+    ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
+        $crate::call::invoke(
+            $inner,
+            stringify!($function),
+            $inner.functions().$function,
+            |f| f($($arg),*),
+        )
+    };
+}
+
+/// Calls a 3.0-table function (`C_SessionCancel`, `C_LoginUser`, message functions...).
+macro_rules! call_3_0 {
+    ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
+        $crate::call::invoke(
+            $inner,
+            stringify!($function),
+            $inner.functions_3_0().and_then(|t| t.$function),
+            |f| f($($arg),*),
+        )
+    };
+}
+
+/// Calls a 3.2-table function (`C_EncapsulateKey`, `C_VerifySignature*`...).
+#[allow(unused_macros)]
+macro_rules! call_3_2 {
+    ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
+        $crate::call::invoke(
+            $inner,
+            stringify!($function),
+            $inner.functions_3_2().and_then(|t| t.$function),
+            |f| f($($arg),*),
+        )
+    };
+}
+
+pub(crate) use call;
+pub(crate) use call_3_0;
+#[allow(unused_imports)]
+pub(crate) use call_3_2;
+
+/// Calls `function` through `slot` unless the module is unavailable to this process.
+///
+/// # Safety
+/// `call` passes arguments that satisfy the PKCS #11 contract of `function`: pointers
+/// are valid for the lengths given and outlive the call (and, for `*Init` parameters,
+/// the operation).
+#[inline]
+pub(crate) unsafe fn invoke<F: Copy>(
+    inner: &Inner,
+    function: &'static str,
+    slot: Option<F>,
+    call: impl FnOnce(F) -> ffi::CK_RV,
+) -> Result<Returned> {
+    let f = slot.ok_or(Error::NotSupported { function })?;
+    let _in_flight = inner.enter()?;
+    let rv = call(f);
+    Ok(Returned { function, rv })
+}
+
+/// What a module function returned, with the function's name.
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub(crate) struct Returned {
+    /// The PKCS #11 function, e.g. `"C_Login"`.
+    pub(crate) function: &'static str,
+    /// Its return value.
+    pub(crate) rv: ffi::CK_RV,
+}
+
+impl Returned {
+    /// `CKR_OK` → `Ok(())`, anything else → [`Error::Module`] naming the function.
+    #[inline]
+    pub(crate) fn ok(self) -> Result<()> {
+        Error::check(self.function, self.rv)
+    }
+
+    /// The error for this (non-OK) value.
+    pub(crate) fn error(self) -> Error {
+        Error::Module {
+            function: self.function,
+            rv: crate::Rv::from_raw(self.rv),
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! Sessions and the operation guard.
+//!
+//! A [`Session`] owns its handle and closes it on drop. It is `Send + Sync`: one
+//! logged-in session may serve many threads. Each session has a reentrant lock (owner
+//! thread and depth): a single-part call holds it for the call; a multi-step operation
+//! (object search, multipart digest / encrypt / decrypt / sign / verify) returns an
+//! [`Operation`] guard that borrows the session and holds the lock until the operation
+//! is finished or the guard dropped. Other threads wait meanwhile, so the module never
+//! sees two operations interleaved on one session.
+//!
+//! On the thread that holds a guard, starting another operation of the same kind gives
+//! [`Error::OperationActive`] without calling the module (and without deadlock).
+//! Dropping an unfinished guard cancels the operation: `C_SessionCancel` (3.x), else the
+//! NULL-mechanism `*Init` (3.x), else finishing it into a scratch buffer that is wiped;
+//! if everything fails the session is poisoned. Session-fatal return values
+//! (`SESSION_HANDLE_INVALID`, `SESSION_CLOSED`, `DEVICE_REMOVED`, `TOKEN_NOT_PRESENT`,
+//! `CRYPTOKI_NOT_INITIALIZED`) poison the session too: no further call reaches the
+//! module through it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::ThreadId;
+
+use crate::call::{call, call_3_0, Returned};
+use crate::context::{log_error, Pkcs11};
+use crate::error::{Error, Result, Rv};
+
+/// The kinds of multi-step operation a session can have active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OperationKind {
+    /// `C_FindObjectsInit` .. `C_FindObjectsFinal`.
+    Find,
+    /// `C_DigestInit` .. `C_DigestFinal`.
+    Digest,
+    /// `C_EncryptInit` .. `C_EncryptFinal`.
+    Encrypt,
+    /// `C_DecryptInit` .. `C_DecryptFinal`.
+    Decrypt,
+    /// `C_SignInit` .. `C_SignFinal`.
+    Sign,
+    /// `C_VerifyInit` .. `C_VerifyFinal`.
+    Verify,
+    /// `C_SignRecoverInit` .. `C_SignRecover`.
+    SignRecover,
+    /// `C_VerifyRecoverInit` .. `C_VerifyRecover`.
+    VerifyRecover,
+}
+
+impl OperationKind {
+    /// A short name for messages: `"an object search"`, `"a digest"`...
+    pub const fn describe(self) -> &'static str {
+        match self {
+            OperationKind::Find => "an object search",
+            OperationKind::Digest => "a digest",
+            OperationKind::Encrypt => "an encryption",
+            OperationKind::Decrypt => "a decryption",
+            OperationKind::Sign => "a signature",
+            OperationKind::Verify => "a verification",
+            OperationKind::SignRecover => "a sign-recover",
+            OperationKind::VerifyRecover => "a verify-recover",
+        }
+    }
+
+    /// The `C_SessionCancel` flag for this kind.
+    const fn cancel_flag(self) -> ffi::CK_FLAGS {
+        match self {
+            OperationKind::Find => ffi::CKF_FIND_OBJECTS,
+            OperationKind::Digest => ffi::CKF_DIGEST,
+            OperationKind::Encrypt => ffi::CKF_ENCRYPT,
+            OperationKind::Decrypt => ffi::CKF_DECRYPT,
+            OperationKind::Sign => ffi::CKF_SIGN,
+            OperationKind::Verify => ffi::CKF_VERIFY,
+            OperationKind::SignRecover => ffi::CKF_SIGN_RECOVER,
+            OperationKind::VerifyRecover => ffi::CKF_VERIFY_RECOVER,
+        }
+    }
+}
+
+/// The reentrant lock's state.
+#[derive(Default)]
+struct LockState {
+    owner: Option<ThreadId>,
+    depth: usize,
+    /// Operations the owner has active (guards alive).
+    active: Vec<OperationKind>,
+}
+
+/// `poisoned` value meaning "not poisoned".
+const HEALTHY: u64 = u64::MAX;
+/// `poisoned` value meaning "poisoned without a return value" (cancellation failed).
+const POISONED_NO_RV: u64 = u64::MAX - 1;
+
+/// An open session. Closed on drop (errors reported, never a panic; silent after fork
+/// or finalization), or explicitly with [`Session::close`].
+pub struct Session {
+    p11: Pkcs11,
+    handle: ffi::CK_SESSION_HANDLE,
+    slot: ffi::CK_SLOT_ID,
+    lock: Mutex<LockState>,
+    released: Condvar,
+    poisoned: AtomicU64,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("handle", &self.handle)
+            .field("slot", &self.slot)
+            .field("poisoned", &self.poison_cause())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Holds a session's reentrant lock; released on drop.
+pub(crate) struct LockGuard<'s> {
+    session: &'s Session,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.session.state();
+        state.depth -= 1;
+        if state.depth == 0 {
+            state.owner = None;
+            drop(state);
+            self.session.released.notify_one();
+        }
+    }
+}
+
+impl Session {
+    /// Opens a session on `slot` with `C_OpenSession` (`CKF_SERIAL_SESSION` is added).
+    ///
+    /// `notify` and `application` are passed to the module as they are; the caller keeps
+    /// what `application` points to alive until the session is closed.
+    pub(crate) fn open(
+        p11: &Pkcs11,
+        slot: ffi::CK_SLOT_ID,
+        flags: ffi::CK_FLAGS,
+        notify: ffi::CK_NOTIFY,
+        application: ffi::CK_VOID_PTR,
+    ) -> Result<Session> {
+        let mut handle: ffi::CK_SESSION_HANDLE = ffi::CK_INVALID_HANDLE;
+        let inner = &*p11.inner;
+        // SAFETY: `handle` is writable; `notify`/`application` are the caller's contract.
+        unsafe {
+            call!(
+                inner,
+                C_OpenSession(
+                    slot,
+                    flags | ffi::CKF_SERIAL_SESSION,
+                    application,
+                    notify,
+                    &mut handle
+                )
+            )
+        }?
+        .ok()?;
+        Ok(Session {
+            p11: p11.clone(),
+            handle,
+            slot,
+            lock: Mutex::new(LockState::default()),
+            released: Condvar::new(),
+            poisoned: AtomicU64::new(HEALTHY),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The raw session handle (valid while this `Session` is open).
+    pub fn handle(&self) -> ffi::CK_SESSION_HANDLE {
+        self.handle
+    }
+
+    /// The slot the session was opened on.
+    pub fn slot_id(&self) -> ffi::CK_SLOT_ID {
+        self.slot
+    }
+
+    /// The module handle this session keeps alive.
+    pub fn pkcs11(&self) -> &Pkcs11 {
+        &self.p11
+    }
+
+    /// Why the session is unusable, if it is: `Some(Some(rv))` for a session-fatal
+    /// return value, `Some(None)` for an operation that could not be cancelled.
+    pub fn poison_cause(&self) -> Option<Option<Rv>> {
+        match self.poisoned.load(Ordering::Acquire) {
+            HEALTHY => None,
+            POISONED_NO_RV => Some(None),
+            rv => Some(Some(Rv::from_raw(
+                ffi::CK_RV::try_from(rv).unwrap_or(ffi::CK_RV::MAX),
+            ))),
+        }
+    }
+
+    /// Whether the session can still reach the module.
+    pub fn is_usable(&self) -> bool {
+        self.poison_cause().is_none() && self.p11.inner.is_usable()
+    }
+
+    fn state(&self) -> MutexGuard<'_, LockState> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the session's reentrant lock (waiting for other threads' operations).
+    pub(crate) fn lock(&self) -> LockGuard<'_> {
+        let me = std::thread::current().id();
+        let mut state = self.state();
+        loop {
+            match state.owner {
+                Some(owner) if owner == me => break,
+                None => {
+                    state.owner = Some(me);
+                    break;
+                }
+                Some(_) => {
+                    state = self.released.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        }
+        state.depth += 1;
+        LockGuard { session: self }
+    }
+
+    /// Fails if the session is poisoned.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        match self.poison_cause() {
+            None => Ok(()),
+            Some(cause) => Err(Error::SessionPoisoned { cause }),
+        }
+    }
+
+    /// Records a module call's outcome: a session-fatal value poisons the session.
+    /// Returns the `Returned` unchanged.
+    pub(crate) fn track(&self, returned: Result<Returned>) -> Result<Returned> {
+        if let Ok(r) = &returned {
+            if Rv::from_raw(r.rv).is_session_fatal() {
+                let _ = self.poisoned.compare_exchange(
+                    HEALTHY,
+                    #[allow(clippy::useless_conversion)] // CK_RV is 32 bits on Windows
+                    u64::from(r.rv),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+            }
+        }
+        returned
+    }
+
+    /// Like [`Session::track`], then `CKR_OK` or the error.
+    pub(crate) fn track_ok(&self, returned: Result<Returned>) -> Result<()> {
+        self.track(returned)?.ok()
+    }
+
+    fn poison(&self) {
+        let _ = self.poisoned.compare_exchange(
+            HEALTHY,
+            POISONED_NO_RV,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+    }
+
+    /// Starts a multi-step operation of `kind`: takes the lock and records the kind.
+    ///
+    /// # Errors
+    /// [`Error::OperationActive`] if this thread already has one of that kind active on
+    /// this session; [`Error::SessionPoisoned`] if the session is unusable.
+    #[allow(dead_code)] // used by the operation modules as they land
+    pub(crate) fn begin(&self, kind: OperationKind) -> Result<Operation<'_>> {
+        self.check_usable()?;
+        let lock = self.lock();
+        {
+            let mut state = self.state();
+            if let Some(&active) = state.active.iter().find(|&&a| a == kind) {
+                return Err(Error::OperationActive {
+                    active: active.describe(),
+                    requested: kind.describe(),
+                });
+            }
+            state.active.push(kind);
+        }
+        Ok(Operation {
+            session: self,
+            kind,
+            running: true,
+            _lock: lock,
+        })
+    }
+
+    /// Holds the lock for one single-part call, refusing it if this thread has an
+    /// operation of `kind` active on the session.
+    #[allow(dead_code)] // used by the operation modules as they land
+    pub(crate) fn single(&self, kind: OperationKind) -> Result<LockGuard<'_>> {
+        self.check_usable()?;
+        let lock = self.lock();
+        if let Some(&active) = self.state().active.iter().find(|&&a| a == kind) {
+            return Err(Error::OperationActive {
+                active: active.describe(),
+                requested: kind.describe(),
+            });
+        }
+        Ok(lock)
+    }
+
+    /// The module internals, for the call macros.
+    pub(crate) fn inner(&self) -> &crate::context::Inner {
+        &self.p11.inner
+    }
+
+    /// Closes the session now, returning the module's answer.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_CloseSession`; nothing is called (and `Ok` returned)
+    /// after fork, after finalization or on a poisoned session.
+    #[doc(alias = "C_CloseSession")]
+    pub fn close(self) -> Result<()> {
+        self.close_now()
+        // `Drop` finds the session closed.
+    }
+
+    /// Closes the handle once (later calls do nothing).
+    fn close_now(&self) -> Result<()> {
+        let _lock = self.lock();
+        if self.closed.swap(true, Ordering::AcqRel) || !self.is_usable() {
+            return Ok(());
+        }
+        let inner = self.inner();
+        // SAFETY: the handle is ours and open.
+        self.track_ok(unsafe { call!(inner, C_CloseSession(self.handle)) })
+    }
+
+    /// Cancels an unfinished operation of `kind` (see the module documentation).
+    fn cancel(&self, kind: OperationKind) {
+        if !self.is_usable() {
+            return;
+        }
+        let inner = self.inner();
+        // 1. C_SessionCancel (3.x).
+        if inner.functions_3_0().is_some() {
+            // SAFETY: the handle is ours; flags name the operation.
+            let r = unsafe { call_3_0!(inner, C_SessionCancel(self.handle, kind.cancel_flag())) };
+            if matches!(
+                self.track(r),
+                Ok(Returned {
+                    rv: ffi::CKR_OK,
+                    ..
+                })
+            ) {
+                return;
+            }
+            // 2. The NULL-mechanism *Init of 3.x also ends the operation.
+            if self.null_init(kind) {
+                return;
+            }
+        }
+        // 3. Finish it, discarding (and wiping) what it produces.
+        if self.finish_into_scratch(kind) {
+            return;
+        }
+        self.poison();
+    }
+
+    /// Ends `kind` with its `*Init(NULL mechanism)`; true if the module accepted.
+    fn null_init(&self, kind: OperationKind) -> bool {
+        let inner = self.inner();
+        let h = self.handle;
+        let null = std::ptr::null_mut();
+        // SAFETY: a NULL mechanism (3.x: cancels the active operation) and, for keyed
+        // operations, an invalid key handle that is never used.
+        let r = unsafe {
+            match kind {
+                OperationKind::Find => return false,
+                OperationKind::Digest => call!(inner, C_DigestInit(h, null)),
+                OperationKind::Encrypt => call!(inner, C_EncryptInit(h, null, 0)),
+                OperationKind::Decrypt => call!(inner, C_DecryptInit(h, null, 0)),
+                OperationKind::Sign => call!(inner, C_SignInit(h, null, 0)),
+                OperationKind::Verify => call!(inner, C_VerifyInit(h, null, 0)),
+                OperationKind::SignRecover => call!(inner, C_SignRecoverInit(h, null, 0)),
+                OperationKind::VerifyRecover => call!(inner, C_VerifyRecoverInit(h, null, 0)),
+            }
+        };
+        matches!(
+            self.track(r),
+            Ok(Returned {
+                rv: ffi::CKR_OK,
+                ..
+            })
+        )
+    }
+
+    /// Ends `kind` the 2.x way: `C_FindObjectsFinal`, or the `*Final` call into a
+    /// scratch buffer that is wiped afterwards. True if the operation ended.
+    fn finish_into_scratch(&self, kind: OperationKind) -> bool {
+        let inner = self.inner();
+        let h = self.handle;
+        let mut scratch = zeroize::Zeroizing::new(vec![0u8; 4096]);
+        for _ in 0..2 {
+            let mut len = scratch.len() as ffi::CK_ULONG;
+            let buf = scratch.as_mut_ptr();
+            // SAFETY: `buf` holds `len` writable bytes; `len` is writable.
+            let r = unsafe {
+                match kind {
+                    OperationKind::Find => call!(inner, C_FindObjectsFinal(h)),
+                    OperationKind::Digest => call!(inner, C_DigestFinal(h, buf, &mut len)),
+                    OperationKind::Encrypt => call!(inner, C_EncryptFinal(h, buf, &mut len)),
+                    OperationKind::Decrypt => call!(inner, C_DecryptFinal(h, buf, &mut len)),
+                    OperationKind::Sign => call!(inner, C_SignFinal(h, buf, &mut len)),
+                    // An empty signature ends the verification (with a verdict we ignore).
+                    OperationKind::Verify => call!(inner, C_VerifyFinal(h, buf, 0)),
+                    // Single-part completions: an empty input ends them either way.
+                    OperationKind::SignRecover => {
+                        call!(inner, C_SignRecover(h, buf, 0, buf, &mut len))
+                    }
+                    OperationKind::VerifyRecover => {
+                        call!(inner, C_VerifyRecover(h, buf, 0, buf, &mut len))
+                    }
+                }
+            };
+            match self.track(r) {
+                // Bounded: one retry with the size asked for, at most 1 MiB.
+                Ok(Returned {
+                    rv: ffi::CKR_BUFFER_TOO_SMALL,
+                    ..
+                }) if len <= 1 << 20 => {
+                    // The old buffer is wiped when it is dropped here.
+                    scratch = zeroize::Zeroizing::new(vec![0u8; len as usize]);
+                }
+                // Any other answer (a verdict, an error) ends the operation.
+                Ok(Returned { rv, .. }) => return rv != ffi::CKR_BUFFER_TOO_SMALL,
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Err(error) = self.close_now() {
+            log_error(&error);
+        }
+    }
+}
+
+/// A multi-step operation in progress: holds the session's lock until finished or
+/// dropped. Dropping it unfinished cancels the operation.
+#[must_use = "dropping the guard cancels the operation"]
+pub struct Operation<'s> {
+    session: &'s Session,
+    kind: OperationKind,
+    running: bool,
+    _lock: LockGuard<'s>,
+}
+
+impl std::fmt::Debug for Operation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation")
+            .field("kind", &self.kind)
+            .field("running", &self.running)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s> Operation<'s> {
+    /// The session the operation runs on.
+    pub fn session(&self) -> &'s Session {
+        self.session
+    }
+
+    /// The operation's kind.
+    pub fn kind(&self) -> OperationKind {
+        self.kind
+    }
+
+    /// Records a call of this operation. Per PKCS #11, every error but
+    /// `CKR_BUFFER_TOO_SMALL` ends the operation, so the guard stops tracking it.
+    #[allow(dead_code)] // used by the operation modules as they land
+    pub(crate) fn track(&mut self, returned: Result<Returned>) -> Result<Returned> {
+        let returned = self.session.track(returned);
+        match &returned {
+            Ok(r) if r.rv == ffi::CKR_OK || r.rv == ffi::CKR_BUFFER_TOO_SMALL => {}
+            Ok(_) => self.running = false,
+            Err(_) => {}
+        }
+        returned
+    }
+
+    /// Marks the operation as ended by the module (a final call returned).
+    #[allow(dead_code)] // used by the operation modules as they land
+    pub(crate) fn ended(&mut self) {
+        self.running = false;
+    }
+
+    /// Whether the module still has the operation active.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+}
+
+impl Drop for Operation<'_> {
+    fn drop(&mut self) {
+        if self.running {
+            self.session.cancel(self.kind);
+        }
+        let mut state = self.session.state();
+        if let Some(index) = state.active.iter().rposition(|&a| a == self.kind) {
+            state.active.remove(index);
+        }
+    }
+}

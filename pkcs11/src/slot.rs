@@ -1,0 +1,222 @@
+//! Slots, and opening sessions on them.
+
+use crate::call::call;
+use crate::context::Pkcs11;
+use crate::error::{Error, Result};
+use crate::secret::Pin;
+use crate::session::Session;
+
+/// A slot of a module.
+#[derive(Clone, Debug)]
+pub struct Slot {
+    p11: Pkcs11,
+    id: ffi::CK_SLOT_ID,
+}
+
+/// Bound on the count-changed retries of list queries (RELIABILITY rule 17).
+const LIST_ATTEMPTS: usize = 8;
+
+/// Reads a list with the two-call idiom, retrying (boundedly) while the count changes.
+///
+/// `query(ptr, &mut count)` is the module call; `function` names it for errors.
+pub(crate) fn read_list<T: Copy + Default>(
+    function: &'static str,
+    mut query: impl FnMut(*mut T, &mut ffi::CK_ULONG) -> Result<crate::call::Returned>,
+) -> Result<Vec<T>> {
+    let mut count: ffi::CK_ULONG = 0;
+    let first = query(std::ptr::null_mut(), &mut count)?;
+    if first.rv != ffi::CKR_OK && first.rv != ffi::CKR_BUFFER_TOO_SMALL {
+        return Err(first.error());
+    }
+    for _ in 0..LIST_ATTEMPTS {
+        let capacity = checked_count(function, count)?;
+        let mut items = vec![T::default(); capacity];
+        let mut written = count;
+        let returned = query(items.as_mut_ptr(), &mut written)?;
+        match returned.rv {
+            ffi::CKR_OK => {
+                if written > count {
+                    return Err(Error::ModuleContract {
+                        function,
+                        what: format!("reported {written} entries written into room for {count}"),
+                    });
+                }
+                items.truncate(written as usize);
+                return Ok(items);
+            }
+            ffi::CKR_BUFFER_TOO_SMALL => count = written.max(count.saturating_add(1)),
+            _ => return Err(returned.error()),
+        }
+    }
+    Err(Error::ModuleContract {
+        function,
+        what: format!("the count never settled after {LIST_ATTEMPTS} attempts"),
+    })
+}
+
+/// More entries than any list of slots, mechanisms or objects per call holds.
+const MAX_LIST: usize = 1 << 20;
+
+fn checked_count(function: &'static str, count: ffi::CK_ULONG) -> Result<usize> {
+    match usize::try_from(count) {
+        Ok(n) if n <= MAX_LIST => Ok(n),
+        _ => Err(Error::ModuleContract {
+            function,
+            what: format!("absurd count {count}"),
+        }),
+    }
+}
+
+impl Pkcs11 {
+    fn slot_list(&self, token_present: bool) -> Result<Vec<Slot>> {
+        let inner = &*self.inner;
+        let present = if token_present {
+            ffi::CK_TRUE
+        } else {
+            ffi::CK_FALSE
+        };
+        let ids = read_list("C_GetSlotList", |list, count| {
+            // SAFETY: `list` is NULL or has room for `*count` slot IDs.
+            unsafe { call!(inner, C_GetSlotList(present, list, count)) }
+        })?;
+        Ok(ids
+            .into_iter()
+            .map(|id| Slot {
+                p11: self.clone(),
+                id,
+            })
+            .collect())
+    }
+
+    /// Every slot of the module.
+    #[doc(alias = "C_GetSlotList")]
+    pub fn slots(&self) -> Result<Vec<Slot>> {
+        self.slot_list(false)
+    }
+
+    /// The slots that hold a token.
+    #[doc(alias = "C_GetSlotList")]
+    pub fn slots_with_token(&self) -> Result<Vec<Slot>> {
+        self.slot_list(true)
+    }
+
+    /// The slot with this ID (not checked until used).
+    pub fn slot(&self, id: ffi::CK_SLOT_ID) -> Slot {
+        Slot {
+            p11: self.clone(),
+            id,
+        }
+    }
+}
+
+impl Slot {
+    /// The slot ID.
+    pub fn id(&self) -> ffi::CK_SLOT_ID {
+        self.id
+    }
+
+    /// The module this slot belongs to.
+    pub fn pkcs11(&self) -> &Pkcs11 {
+        &self.p11
+    }
+
+    /// Opens a read-only session.
+    #[doc(alias = "C_OpenSession")]
+    pub fn open_ro_session(&self) -> Result<Session> {
+        Session::open(&self.p11, self.id, 0, None, std::ptr::null_mut())
+    }
+
+    /// Opens a read-write session.
+    #[doc(alias = "C_OpenSession")]
+    pub fn open_rw_session(&self) -> Result<Session> {
+        Session::open(
+            &self.p11,
+            self.id,
+            ffi::CKF_RW_SESSION,
+            None,
+            std::ptr::null_mut(),
+        )
+    }
+}
+
+/// Who logs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UserType {
+    /// The security officer (`CKU_SO`).
+    So,
+    /// The normal user (`CKU_USER`).
+    User,
+    /// Re-authentication for one operation on an `CKA_ALWAYS_AUTHENTICATE` key
+    /// (`CKU_CONTEXT_SPECIFIC`).
+    ContextSpecific,
+    /// A vendor-defined user type.
+    Vendor(ffi::CK_USER_TYPE),
+}
+
+impl UserType {
+    /// The raw `CKU_*` value.
+    pub fn raw(self) -> ffi::CK_USER_TYPE {
+        match self {
+            UserType::So => ffi::CKU_SO,
+            UserType::User => ffi::CKU_USER,
+            UserType::ContextSpecific => ffi::CKU_CONTEXT_SPECIFIC,
+            UserType::Vendor(raw) => raw,
+        }
+    }
+}
+
+impl Session {
+    /// Logs `user` in with `pin`. Login state belongs to the token and application:
+    /// every session of this process shares it. `CKR_USER_ALREADY_LOGGED_IN` is an
+    /// error here so the caller can tell; see [`Session::ensure_logged_in`].
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_Login`, e.g. `CKR_PIN_INCORRECT`; the PIN never
+    /// appears in it.
+    #[doc(alias = "C_Login")]
+    pub fn login(&self, user: UserType, pin: &Pin) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let bytes = pin.bytes();
+        let inner = self.inner();
+        // SAFETY: the PIN buffer is valid for its length; the module only reads it.
+        self.track_ok(unsafe {
+            call!(
+                inner,
+                C_Login(
+                    self.handle(),
+                    user.raw(),
+                    bytes.as_ptr().cast_mut(),
+                    bytes.len() as ffi::CK_ULONG
+                )
+            )
+        })
+    }
+
+    /// Logs in unless `user` is already logged in (`CKR_USER_ALREADY_LOGGED_IN` is
+    /// benign here).
+    ///
+    /// # Errors
+    /// As [`Session::login`].
+    #[doc(alias = "C_Login")]
+    pub fn ensure_logged_in(&self, user: UserType, pin: &Pin) -> Result<()> {
+        match self.login(user, pin) {
+            Err(Error::Module {
+                rv: crate::Rv::UserAlreadyLoggedIn,
+                ..
+            }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Logs out (of every session of this process: login state is shared).
+    #[doc(alias = "C_Logout")]
+    pub fn logout(&self) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let inner = self.inner();
+        // SAFETY: the handle is ours.
+        self.track_ok(unsafe { call!(inner, C_Logout(self.handle())) })
+    }
+}
