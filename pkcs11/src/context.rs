@@ -363,6 +363,20 @@ impl Inner {
         Ok(in_flight)
     }
 
+    /// Admits a call that may block until finalization (`C_WaitForSlotEvent`): it is
+    /// refused after fork or finalization but not counted, so that an explicit finalize
+    /// does not wait for it (`C_Finalize` wakes it instead).
+    #[allow(dead_code)] // used by the slot-event wait as it lands
+    pub(crate) fn enter_waiting(&self) -> Result<()> {
+        if self.is_forked() {
+            return Err(Error::Forked);
+        }
+        if self.is_closed() {
+            return Err(Error::Finalized);
+        }
+        Ok(())
+    }
+
     fn finalize_now(&self) -> Result<()> {
         let f = self.functions().C_Finalize.ok_or(Error::NotSupported {
             function: "C_Finalize",
