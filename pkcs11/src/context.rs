@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, Weak};
 use std::time::Duration;
 
-use crate::call::{call, Returned};
 use crate::error::{Error, Result};
+use crate::raw::lifecycle::{self, InitArgs};
 
 /// A handle to an initialized PKCS #11 module, shared process-wide.
 ///
@@ -89,22 +89,13 @@ thread_local! {
     static IN_REGISTRY: Cell<bool> = const { Cell::new(false) };
 }
 
-#[cfg(unix)]
 extern "C" fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
 fn watch_forks() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        #[cfg(unix)]
-        {
-            // SAFETY: registers a handler that only increments an atomic, which is
-            // async-signal-safe and allowed in a fork child.
-            let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-            debug_assert_eq!(rc, 0, "pthread_atfork");
-        }
-    });
+    ONCE.call_once(|| lifecycle::on_fork_in_child(after_fork_in_child));
 }
 
 /// The registry, locked, with re-entry from the same thread refused.
@@ -204,9 +195,7 @@ impl Pkcs11 {
             owns_initialization: false,
             state: AtomicUsize::new(0),
         };
-        // SAFETY: `args` is a valid CK_C_INITIALIZE_ARGS (its callbacks, if any, are
-        // trampolines that live for the program) and outlives the call.
-        let returned: Returned = unsafe { call!(&inner, C_Initialize(args.as_ptr())) }?;
+        let returned = lifecycle::initialize(&inner, args)?;
         inner.owns_initialization = match returned.rv {
             ffi::CKR_OK => true,
             ffi::CKR_CRYPTOKI_ALREADY_INITIALIZED => false,
@@ -280,27 +269,6 @@ impl Pkcs11 {
                 .retain(|(_, weak)| !std::ptr::eq(weak.as_ptr(), Arc::as_ptr(inner)));
         }
         result
-    }
-}
-
-/// `CK_C_INITIALIZE_ARGS` and what its pointers point to.
-pub(crate) struct InitArgs {
-    args: ffi::CK_C_INITIALIZE_ARGS,
-}
-
-impl InitArgs {
-    /// `CKF_OS_LOCKING_OK`, no application mutexes.
-    pub(crate) fn os_locking() -> InitArgs {
-        InitArgs {
-            args: ffi::CK_C_INITIALIZE_ARGS {
-                flags: ffi::CKF_OS_LOCKING_OK,
-                ..Default::default()
-            },
-        }
-    }
-
-    fn as_ptr(&mut self) -> ffi::CK_VOID_PTR {
-        std::ptr::from_mut(&mut self.args).cast()
     }
 }
 
@@ -378,12 +346,7 @@ impl Inner {
     }
 
     fn finalize_now(&self) -> Result<()> {
-        let f = self.functions().C_Finalize.ok_or(Error::NotSupported {
-            function: "C_Finalize",
-        })?;
-        // SAFETY: NULL is the only valid argument; no call of ours is in flight.
-        let rv = unsafe { f(std::ptr::null_mut()) };
-        Error::check("C_Finalize", rv)
+        lifecycle::finalize(self)
     }
 }
 

@@ -8,14 +8,17 @@
 //!
 //! The raw bindings are re-exported as [`ffi`] (the `pkcs11-sys` crate).
 
+#![deny(unsafe_code)]
+
 pub use ffi;
 
-mod call;
 mod context;
 mod error;
 mod info;
 mod mechanism;
 mod object;
+#[allow(unsafe_code)]
+mod raw;
 mod secret;
 mod session;
 mod slot;

@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 
-use crate::call::{call, call_3_0, Returned};
 use crate::context::{log_error, Pkcs11};
 use crate::error::{Error, Result, Rv};
+use crate::raw::{self, Returned};
 
 /// The kinds of multi-step operation a session can have active.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,7 +63,7 @@ impl OperationKind {
     }
 
     /// The `C_SessionCancel` flag for this kind.
-    const fn cancel_flag(self) -> ffi::CK_FLAGS {
+    pub(crate) const fn cancel_flag(self) -> ffi::CK_FLAGS {
         match self {
             OperationKind::Find => ffi::CKF_FIND_OBJECTS,
             OperationKind::Digest => ffi::CKF_DIGEST,
@@ -132,33 +132,29 @@ impl Drop for LockGuard<'_> {
 
 impl Session {
     /// Opens a session on `slot` with `C_OpenSession` (`CKF_SERIAL_SESSION` is added).
-    ///
-    /// `notify` and `application` are passed to the module as they are; the caller keeps
-    /// what `application` points to alive until the session is closed.
     pub(crate) fn open(
         p11: &Pkcs11,
         slot: ffi::CK_SLOT_ID,
         flags: ffi::CK_FLAGS,
-        notify: ffi::CK_NOTIFY,
-        application: ffi::CK_VOID_PTR,
     ) -> Result<Session> {
         let mut handle: ffi::CK_SESSION_HANDLE = ffi::CK_INVALID_HANDLE;
-        let inner = &*p11.inner;
-        // SAFETY: `handle` is writable; `notify`/`application` are the caller's contract.
-        unsafe {
-            call!(
-                inner,
-                C_OpenSession(
-                    slot,
-                    flags | ffi::CKF_SERIAL_SESSION,
-                    application,
-                    notify,
-                    &mut handle
-                )
-            )
-        }?
+        raw::session::open_session(
+            &p11.inner,
+            slot,
+            flags | ffi::CKF_SERIAL_SESSION,
+            &mut handle,
+        )?
         .ok()?;
-        Ok(Session {
+        Ok(Session::adopt(p11, slot, handle))
+    }
+
+    /// Wraps a session handle just opened by `C_OpenSession`; it is closed on drop.
+    pub(crate) fn adopt(
+        p11: &Pkcs11,
+        slot: ffi::CK_SLOT_ID,
+        handle: ffi::CK_SESSION_HANDLE,
+    ) -> Session {
+        Session {
             p11: p11.clone(),
             handle,
             slot,
@@ -166,7 +162,7 @@ impl Session {
             released: Condvar::new(),
             poisoned: AtomicU64::new(HEALTHY),
             closed: AtomicBool::new(false),
-        })
+        }
     }
 
     /// The raw session handle (valid while this `Session` is open).
@@ -328,9 +324,7 @@ impl Session {
         if self.closed.swap(true, Ordering::AcqRel) || !self.is_usable() {
             return Ok(());
         }
-        let inner = self.inner();
-        // SAFETY: the handle is ours and open.
-        self.track_ok(unsafe { call!(inner, C_CloseSession(self.handle)) })
+        self.track_ok(raw::session::close_session(self.inner(), self.handle))
     }
 
     /// Cancels an unfinished operation of `kind` (see the module documentation).
@@ -341,20 +335,15 @@ impl Session {
         let inner = self.inner();
         // 1. C_SessionCancel (3.x).
         if inner.functions_3_0().is_some() {
-            // SAFETY: the handle is ours; flags name the operation.
-            let r = unsafe { call_3_0!(inner, C_SessionCancel(self.handle, kind.cancel_flag())) };
-            if matches!(
-                self.track(r),
-                Ok(Returned {
-                    rv: ffi::CKR_OK,
-                    ..
-                })
-            ) {
+            let r = raw::session::session_cancel(inner, self.handle, kind);
+            if Self::accepted(self.track(r)) {
                 return;
             }
             // 2. The NULL-mechanism *Init of 3.x also ends the operation.
-            if self.null_init(kind) {
-                return;
+            if let Some(r) = raw::session::null_init(inner, self.handle, kind) {
+                if Self::accepted(self.track(r)) {
+                    return;
+                }
             }
         }
         // 3. Finish it, discarding (and wiping) what it produces.
@@ -364,27 +353,9 @@ impl Session {
         self.poison();
     }
 
-    /// Ends `kind` with its `*Init(NULL mechanism)`; true if the module accepted.
-    fn null_init(&self, kind: OperationKind) -> bool {
-        let inner = self.inner();
-        let h = self.handle;
-        let null = std::ptr::null_mut();
-        // SAFETY: a NULL mechanism (3.x: cancels the active operation) and, for keyed
-        // operations, an invalid key handle that is never used.
-        let r = unsafe {
-            match kind {
-                OperationKind::Find => return false,
-                OperationKind::Digest => call!(inner, C_DigestInit(h, null)),
-                OperationKind::Encrypt => call!(inner, C_EncryptInit(h, null, 0)),
-                OperationKind::Decrypt => call!(inner, C_DecryptInit(h, null, 0)),
-                OperationKind::Sign => call!(inner, C_SignInit(h, null, 0)),
-                OperationKind::Verify => call!(inner, C_VerifyInit(h, null, 0)),
-                OperationKind::SignRecover => call!(inner, C_SignRecoverInit(h, null, 0)),
-                OperationKind::VerifyRecover => call!(inner, C_VerifyRecoverInit(h, null, 0)),
-            }
-        };
+    fn accepted(returned: Result<Returned>) -> bool {
         matches!(
-            self.track(r),
+            returned,
             Ok(Returned {
                 rv: ffi::CKR_OK,
                 ..
@@ -395,31 +366,11 @@ impl Session {
     /// Ends `kind` the 2.x way: `C_FindObjectsFinal`, or the `*Final` call into a
     /// scratch buffer that is wiped afterwards. True if the operation ended.
     fn finish_into_scratch(&self, kind: OperationKind) -> bool {
-        let inner = self.inner();
-        let h = self.handle;
         let mut scratch = zeroize::Zeroizing::new(vec![0u8; 4096]);
         for _ in 0..2 {
-            let mut len = scratch.len() as ffi::CK_ULONG;
-            let buf = scratch.as_mut_ptr();
-            // SAFETY: `buf` holds `len` writable bytes; `len` is writable.
-            let r = unsafe {
-                match kind {
-                    OperationKind::Find => call!(inner, C_FindObjectsFinal(h)),
-                    OperationKind::Digest => call!(inner, C_DigestFinal(h, buf, &mut len)),
-                    OperationKind::Encrypt => call!(inner, C_EncryptFinal(h, buf, &mut len)),
-                    OperationKind::Decrypt => call!(inner, C_DecryptFinal(h, buf, &mut len)),
-                    OperationKind::Sign => call!(inner, C_SignFinal(h, buf, &mut len)),
-                    // An empty signature ends the verification (with a verdict we ignore).
-                    OperationKind::Verify => call!(inner, C_VerifyFinal(h, buf, 0)),
-                    // Single-part completions: an empty input ends them either way.
-                    OperationKind::SignRecover => {
-                        call!(inner, C_SignRecover(h, buf, 0, buf, &mut len))
-                    }
-                    OperationKind::VerifyRecover => {
-                        call!(inner, C_VerifyRecover(h, buf, 0, buf, &mut len))
-                    }
-                }
-            };
+            let mut len: ffi::CK_ULONG = 0;
+            let r =
+                raw::session::finish_into(self.inner(), self.handle, kind, &mut scratch, &mut len);
             match self.track(r) {
                 // Bounded: one retry with the size asked for, at most 1 MiB.
                 Ok(Returned {

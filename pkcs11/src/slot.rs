@@ -1,8 +1,8 @@
 //! Slots, and opening sessions on them.
 
-use crate::call::call;
 use crate::context::Pkcs11;
 use crate::error::{Error, Result};
+use crate::raw::{self, Returned};
 use crate::secret::Pin;
 use crate::session::Session;
 
@@ -21,10 +21,10 @@ const LIST_ATTEMPTS: usize = 8;
 /// `query(ptr, &mut count)` is the module call; `function` names it for errors.
 pub(crate) fn read_list<T: Copy + Default>(
     function: &'static str,
-    mut query: impl FnMut(*mut T, &mut ffi::CK_ULONG) -> Result<crate::call::Returned>,
+    mut query: impl FnMut(Option<&mut [T]>, &mut ffi::CK_ULONG) -> Result<Returned>,
 ) -> Result<Vec<T>> {
     let mut count: ffi::CK_ULONG = 0;
-    let first = query(std::ptr::null_mut(), &mut count)?;
+    let first = query(None, &mut count)?;
     if first.rv != ffi::CKR_OK && first.rv != ffi::CKR_BUFFER_TOO_SMALL {
         return Err(first.error());
     }
@@ -32,7 +32,7 @@ pub(crate) fn read_list<T: Copy + Default>(
         let capacity = checked_count(function, count)?;
         let mut items = vec![T::default(); capacity];
         let mut written = count;
-        let returned = query(items.as_mut_ptr(), &mut written)?;
+        let returned = query(Some(&mut items), &mut written)?;
         match returned.rv {
             ffi::CKR_OK => {
                 if written > count {
@@ -69,15 +69,8 @@ fn checked_count(function: &'static str, count: ffi::CK_ULONG) -> Result<usize> 
 
 impl Pkcs11 {
     fn slot_list(&self, token_present: bool) -> Result<Vec<Slot>> {
-        let inner = &*self.inner;
-        let present = if token_present {
-            ffi::CK_TRUE
-        } else {
-            ffi::CK_FALSE
-        };
         let ids = read_list("C_GetSlotList", |list, count| {
-            // SAFETY: `list` is NULL or has room for `*count` slot IDs.
-            unsafe { call!(inner, C_GetSlotList(present, list, count)) }
+            raw::slot::get_slot_list(&self.inner, token_present, list, count)
         })?;
         Ok(ids
             .into_iter()
@@ -123,19 +116,13 @@ impl Slot {
     /// Opens a read-only session.
     #[doc(alias = "C_OpenSession")]
     pub fn open_ro_session(&self) -> Result<Session> {
-        Session::open(&self.p11, self.id, 0, None, std::ptr::null_mut())
+        Session::open(&self.p11, self.id, 0)
     }
 
     /// Opens a read-write session.
     #[doc(alias = "C_OpenSession")]
     pub fn open_rw_session(&self) -> Result<Session> {
-        Session::open(
-            &self.p11,
-            self.id,
-            ffi::CKF_RW_SESSION,
-            None,
-            std::ptr::null_mut(),
-        )
+        Session::open(&self.p11, self.id, ffi::CKF_RW_SESSION)
     }
 }
 
@@ -178,20 +165,12 @@ impl Session {
     pub fn login(&self, user: UserType, pin: &Pin) -> Result<()> {
         self.check_usable()?;
         let _lock = self.lock();
-        let bytes = pin.bytes();
-        let inner = self.inner();
-        // SAFETY: the PIN buffer is valid for its length; the module only reads it.
-        self.track_ok(unsafe {
-            call!(
-                inner,
-                C_Login(
-                    self.handle(),
-                    user.raw(),
-                    bytes.as_ptr().cast_mut(),
-                    bytes.len() as ffi::CK_ULONG
-                )
-            )
-        })
+        self.track_ok(raw::session::login(
+            self.inner(),
+            self.handle(),
+            user.raw(),
+            Some(pin.bytes()),
+        ))
     }
 
     /// Logs in unless `user` is already logged in (`CKR_USER_ALREADY_LOGGED_IN` is
@@ -215,8 +194,6 @@ impl Session {
     pub fn logout(&self) -> Result<()> {
         self.check_usable()?;
         let _lock = self.lock();
-        let inner = self.inner();
-        // SAFETY: the handle is ours.
-        self.track_ok(unsafe { call!(inner, C_Logout(self.handle())) })
+        self.track_ok(raw::session::logout(self.inner(), self.handle()))
     }
 }

@@ -1,8 +1,11 @@
-//! The one path from safe code to a module function.
+//! The one path from safe code to a module function, and the only place (with the
+//! attribute marshalling and the callback trampolines) where this crate uses `unsafe`.
 //!
-//! Every PKCS #11 call in this crate is written `call!(inner, C_Name(args...))` (or
-//! `call_3_0!` / `call_3_2!` for the 3.x tables) inside an `unsafe` block whose
-//! `// SAFETY:` comment vouches for the arguments. The macro names the function once; it
+//! Each submodule wraps the PKCS #11 functions of one area in `pub(crate)` functions
+//! that take references and slices, so that the rest of the crate is safe code (the
+//! crate denies `unsafe_code` outside these modules). Inside, every call is written
+//! `call!(inner, C_Name(args...))` (or `call_3_0!` / `call_3_2!` for the 3.x tables) in
+//! an `unsafe` block whose `// SAFETY:` comment vouches for the arguments. The macro names the function once; it
 //! fetches the slot (a NULL slot is [`Error::NotSupported`]), refuses the call in a fork
 //! child or after finalization without touching the module, counts the call as in
 //! flight (so an explicit finalize waits for it), calls, and returns a [`Returned`]: the
@@ -11,12 +14,16 @@
 use crate::context::Inner;
 use crate::error::{Error, Result};
 
+pub(crate) mod lifecycle;
+pub(crate) mod session;
+pub(crate) mod slot;
+
 /// Calls a 2.x-table function: `call!(inner, C_GetInfo(&mut info))` evaluates to
 /// `Result<Returned>`. Must be used inside `unsafe { }`: the caller vouches for the
 /// arguments.
 macro_rules! call {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
-        $crate::call::invoke(
+        $crate::raw::invoke(
             $inner,
             stringify!($function),
             $inner.functions().$function,
@@ -28,7 +35,7 @@ macro_rules! call {
 /// Calls a 3.0-table function (`C_SessionCancel`, `C_LoginUser`, message functions...).
 macro_rules! call_3_0 {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
-        $crate::call::invoke(
+        $crate::raw::invoke(
             $inner,
             stringify!($function),
             $inner.functions_3_0().and_then(|t| t.$function),
@@ -41,7 +48,7 @@ macro_rules! call_3_0 {
 #[allow(unused_macros)]
 macro_rules! call_3_2 {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
-        $crate::call::invoke(
+        $crate::raw::invoke(
             $inner,
             stringify!($function),
             $inner.functions_3_2().and_then(|t| t.$function),
@@ -96,6 +103,18 @@ impl Returned {
         Error::Module {
             function: self.function,
             rv: crate::Rv::from_raw(self.rv),
+        }
+    }
+}
+
+/// The pointer for a list argument of the two-call idiom: NULL for `None` (a count
+/// query), else the slice, with `*count` set to its length.
+pub(crate) fn list_pointer<T>(list: Option<&mut [T]>, count: &mut ffi::CK_ULONG) -> *mut T {
+    match list {
+        None => std::ptr::null_mut(),
+        Some(list) => {
+            *count = list.len() as ffi::CK_ULONG;
+            list.as_mut_ptr()
         }
     }
 }

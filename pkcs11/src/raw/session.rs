@@ -1,0 +1,128 @@
+//! Session functions: open, close, login, and ending abandoned operations.
+
+use crate::context::Inner;
+use crate::error::Result;
+use crate::raw::{call, call_3_0, Returned};
+use crate::session::OperationKind;
+
+/// `C_OpenSession` without a notification callback, writing the new handle to `handle`.
+pub(crate) fn open_session(
+    inner: &Inner,
+    slot: ffi::CK_SLOT_ID,
+    flags: ffi::CK_FLAGS,
+    handle: &mut ffi::CK_SESSION_HANDLE,
+) -> Result<Returned> {
+    // SAFETY: no callback, no application pointer; `handle` is writable.
+    unsafe { open_session_notify(inner, slot, flags, std::ptr::null_mut(), None, handle) }
+}
+
+/// `C_OpenSession` with a notification callback, writing the new handle to `handle`.
+///
+/// # Safety
+/// `application` must stay valid, and `notify` callable with it, until the session is
+/// closed (the module may call `notify` until then, from any thread).
+pub(crate) unsafe fn open_session_notify(
+    inner: &Inner,
+    slot: ffi::CK_SLOT_ID,
+    flags: ffi::CK_FLAGS,
+    application: ffi::CK_VOID_PTR,
+    notify: ffi::CK_NOTIFY,
+    handle: &mut ffi::CK_SESSION_HANDLE,
+) -> Result<Returned> {
+    // SAFETY: `handle` is writable; `notify`/`application` are the caller's contract.
+    unsafe {
+        call!(
+            inner,
+            C_OpenSession(slot, flags, application, notify, handle)
+        )
+    }
+}
+
+/// `C_CloseSession`.
+pub(crate) fn close_session(inner: &Inner, session: ffi::CK_SESSION_HANDLE) -> Result<Returned> {
+    // SAFETY: plain values only.
+    unsafe { call!(inner, C_CloseSession(session)) }
+}
+
+/// `C_Login` with `pin` (or NULL for the protected authentication path when `None`).
+pub(crate) fn login(
+    inner: &Inner,
+    session: ffi::CK_SESSION_HANDLE,
+    user: ffi::CK_USER_TYPE,
+    pin: Option<&[u8]>,
+) -> Result<Returned> {
+    let (pointer, len) = pin.map_or((std::ptr::null_mut(), 0), |pin| {
+        (pin.as_ptr().cast_mut(), pin.len() as ffi::CK_ULONG)
+    });
+    // SAFETY: the PIN buffer is NULL or valid for `len` bytes; the module only reads it.
+    unsafe { call!(inner, C_Login(session, user, pointer, len)) }
+}
+
+/// `C_Logout`.
+pub(crate) fn logout(inner: &Inner, session: ffi::CK_SESSION_HANDLE) -> Result<Returned> {
+    // SAFETY: plain values only.
+    unsafe { call!(inner, C_Logout(session)) }
+}
+
+/// `C_SessionCancel` (3.0) for the operation `kind`.
+pub(crate) fn session_cancel(
+    inner: &Inner,
+    session: ffi::CK_SESSION_HANDLE,
+    kind: OperationKind,
+) -> Result<Returned> {
+    let flags = kind.cancel_flag();
+    // SAFETY: plain values only.
+    unsafe { call_3_0!(inner, C_SessionCancel(session, flags)) }
+}
+
+/// The `*Init` of `kind` with a NULL mechanism, which ends the active operation in
+/// PKCS #11 3.x; `None` for kinds without one.
+pub(crate) fn null_init(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    kind: OperationKind,
+) -> Option<Result<Returned>> {
+    let null = std::ptr::null_mut();
+    // SAFETY: a NULL mechanism, and an invalid key handle that is never used.
+    let returned = unsafe {
+        match kind {
+            OperationKind::Find => return None,
+            OperationKind::Digest => call!(inner, C_DigestInit(h, null)),
+            OperationKind::Encrypt => call!(inner, C_EncryptInit(h, null, 0)),
+            OperationKind::Decrypt => call!(inner, C_DecryptInit(h, null, 0)),
+            OperationKind::Sign => call!(inner, C_SignInit(h, null, 0)),
+            OperationKind::Verify => call!(inner, C_VerifyInit(h, null, 0)),
+            OperationKind::SignRecover => call!(inner, C_SignRecoverInit(h, null, 0)),
+            OperationKind::VerifyRecover => call!(inner, C_VerifyRecoverInit(h, null, 0)),
+        }
+    };
+    Some(returned)
+}
+
+/// Ends `kind` the 2.x way: `C_FindObjectsFinal`, or the `*Final` call into `scratch`
+/// (`len` in: its size; out: what the module wrote or wants).
+pub(crate) fn finish_into(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    kind: OperationKind,
+    scratch: &mut [u8],
+    len: &mut ffi::CK_ULONG,
+) -> Result<Returned> {
+    *len = scratch.len() as ffi::CK_ULONG;
+    let buf = scratch.as_mut_ptr();
+    // SAFETY: `buf` holds `*len` writable bytes; `len` is writable.
+    unsafe {
+        match kind {
+            OperationKind::Find => call!(inner, C_FindObjectsFinal(h)),
+            OperationKind::Digest => call!(inner, C_DigestFinal(h, buf, len)),
+            OperationKind::Encrypt => call!(inner, C_EncryptFinal(h, buf, len)),
+            OperationKind::Decrypt => call!(inner, C_DecryptFinal(h, buf, len)),
+            OperationKind::Sign => call!(inner, C_SignFinal(h, buf, len)),
+            // An empty signature ends the verification (with a verdict we ignore).
+            OperationKind::Verify => call!(inner, C_VerifyFinal(h, buf, 0)),
+            // Single-part completions: an empty input ends them either way.
+            OperationKind::SignRecover => call!(inner, C_SignRecover(h, buf, 0, buf, len)),
+            OperationKind::VerifyRecover => call!(inner, C_VerifyRecover(h, buf, 0, buf, len)),
+        }
+    }
+}
