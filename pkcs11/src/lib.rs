@@ -26,7 +26,7 @@ mod slot;
 pub use context::Pkcs11;
 pub use error::{Category, Error, Result, Rv};
 pub use info::Version;
-pub use mechanism::MechanismType;
+pub use mechanism::{Mechanism, MechanismType};
 pub use object::ObjectHandle;
 pub use secret::{Pin, SecretBytes};
 pub use session::{Operation, OperationKind, Session};

@@ -44,3 +44,57 @@ impl fmt::Display for MechanismType {
         fmt::Debug::fmt(self, f)
     }
 }
+
+/// A mechanism with its parameters, ready to pass to an `*Init` or key-generation call.
+///
+/// Parameters live inside the value (or borrow the caller's buffers for `'a`), so a
+/// `CK_MECHANISM` built from it stays valid as long as the `Mechanism` does — the whole
+/// operation for multi-step operations (RELIABILITY rule 28).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Mechanism<'a> {
+    /// Any mechanism, standard or vendor, with raw parameter bytes (empty for none).
+    Raw {
+        /// The mechanism type.
+        mechanism: MechanismType,
+        /// The parameter bytes, passed as they are.
+        parameter: &'a [u8],
+    },
+}
+
+impl Mechanism<'_> {
+    /// A mechanism without parameters.
+    pub const fn plain(mechanism: ffi::CK_MECHANISM_TYPE) -> Mechanism<'static> {
+        Mechanism::Raw {
+            mechanism: MechanismType(mechanism),
+            parameter: &[],
+        }
+    }
+
+    /// The mechanism type.
+    pub fn mechanism_type(&self) -> MechanismType {
+        match self {
+            Mechanism::Raw { mechanism, .. } => *mechanism,
+        }
+    }
+
+    /// The `CK_MECHANISM` for this value; its parameter pointer points into `self`
+    /// (or the buffers `self` borrows), valid while `self` is neither moved nor dropped.
+    #[allow(dead_code)] // used by the operation modules as they land
+    pub(crate) fn to_ck(&self) -> ffi::CK_MECHANISM {
+        match self {
+            Mechanism::Raw {
+                mechanism,
+                parameter,
+            } => ffi::CK_MECHANISM {
+                mechanism: mechanism.raw(),
+                pParameter: if parameter.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    parameter.as_ptr().cast_mut().cast()
+                },
+                ulParameterLen: parameter.len() as ffi::CK_ULONG,
+            },
+        }
+    }
+}
