@@ -76,6 +76,11 @@ pub(crate) struct Inner {
     owns_initialization: bool,
     /// Calls in flight, plus [`CLOSED`].
     state: AtomicUsize,
+    // -- callbacks (callback.rs) --
+    /// Callback state that must live as long as the initialization (dropped after
+    /// `C_Finalize`): notification user data, the application mutex type's name.
+    pub(crate) callbacks: crate::callback::ModuleCallbacks,
+    // -- end callbacks --
 }
 
 /// Incremented in every fork child (the only thing the atfork handler does).
@@ -194,6 +199,7 @@ impl Pkcs11 {
             fork_generation: generation,
             owns_initialization: false,
             state: AtomicUsize::new(0),
+            callbacks: crate::callback::ModuleCallbacks::new(args), // callbacks (callback.rs)
         };
         let returned = lifecycle::initialize(&inner, args)?;
         inner.owns_initialization = match returned.rv {
@@ -334,7 +340,6 @@ impl Inner {
     /// Admits a call that may block until finalization (`C_WaitForSlotEvent`): it is
     /// refused after fork or finalization but not counted, so that an explicit finalize
     /// does not wait for it (`C_Finalize` wakes it instead).
-    #[allow(dead_code)] // used by the slot-event wait as it lands
     pub(crate) fn enter_waiting(&self) -> Result<()> {
         if self.is_forked() {
             return Err(Error::Forked);
@@ -352,7 +357,16 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if !self.owns_initialization || self.is_forked() || self.is_closed() {
+        // -- fork (safe_fork.rs) --
+        if self.is_forked() {
+            // Unloading the library in a fork child would run the module's destructors
+            // (SoftHSM's close its sessions and destroy its mutexes): keep it loaded for
+            // the rest of the process instead (RELIABILITY rule 30).
+            std::mem::forget(self.module.functions().clone());
+            return;
+        }
+        // -- end fork --
+        if !self.owns_initialization || self.is_closed() {
             return;
         }
         // Under the registry lock, so that no concurrent open adopts the module while it

@@ -12,22 +12,38 @@
 
 pub use ffi;
 
+mod attribute;
+#[allow(unsafe_code)] // the callback trampolines
+mod callback;
 mod context;
+mod crypto;
 mod error;
 mod info;
+mod keygen;
 mod mechanism;
 mod object;
+mod output;
 #[allow(unsafe_code)]
 mod raw;
 mod secret;
 mod session;
 mod slot;
+mod token;
 
+pub use attribute::{
+    Attribute, AttributeResult, AttributeType, CertificateType, Date, KeyType, ObjectClass,
+};
+pub use callback::{AppMutex, MutexError, Notification, NotifyReply, StdAppMutex};
 pub use context::Pkcs11;
+pub use crypto::{DecryptStream, DigestStream, EncryptStream, SignStream, VerifyStream};
 pub use error::{Category, Error, Result, Rv};
-pub use info::Version;
-pub use mechanism::{Mechanism, MechanismType};
-pub use object::ObjectHandle;
+pub use info::{
+    LibraryInfo, MechanismFlags, MechanismInfo, PaddedText, SessionFlags, SessionInfo,
+    SessionState, SlotFlags, SlotInfo, Version,
+};
+pub use mechanism::{EddsaParams, GcmParams, Mechanism, MechanismType, Mgf, OaepParams, PssParams};
+pub use object::{FindObjects, ObjectHandle};
 pub use secret::{Pin, SecretBytes};
 pub use session::{Operation, OperationKind, Session};
 pub use slot::{Slot, UserType};
+pub use token::{Count, TokenFlags, TokenInfo, UtcTime};

@@ -1,4 +1,26 @@
-//! Objects on a token.
+//! Objects on a token: search, create, copy, destroy, attributes, size.
+//!
+//! ```no_run
+//! use pkcs11::{Attribute, AttributeType, ObjectClass, Pin, Pkcs11, UserType};
+//!
+//! let p11 = Pkcs11::open("/usr/lib/softhsm/libsofthsm2.so")?;
+//! let slot = p11.slots_with_token()?.remove(0);
+//! let session = slot.open_rw_session()?;
+//! session.login(UserType::User, &Pin::from("1234"))?;
+//! for object in session.find(&[Attribute::Class(ObjectClass::PrivateKey)])? {
+//!     let label = session.get_attribute(object?, AttributeType::Label)?;
+//!     println!("{:?}", label.as_str());
+//! }
+//! # Ok::<(), pkcs11::Error>(())
+//! ```
+
+use ffi::{CK_OBJECT_HANDLE, CK_ULONG};
+
+use crate::attribute::{self, Attribute, AttributeResult, AttributeType};
+use crate::context::log_error;
+use crate::error::{Error, Result, Rv};
+use crate::raw;
+use crate::session::{Operation, OperationKind, Session};
 
 /// A handle to an object (`CK_OBJECT_HANDLE`), valid in the session (or, for token
 /// objects, the application) that found or made it.
@@ -9,5 +31,385 @@ impl ObjectHandle {
     /// The raw handle.
     pub const fn raw(self) -> ffi::CK_OBJECT_HANDLE {
         self.0
+    }
+}
+
+/// The first batch of handles a search asks for; each next batch is four times larger,
+/// up to [`MAX_BATCH`], so that small results take one call and large ones few.
+const FIRST_BATCH: usize = 16;
+/// The largest batch of handles asked for at once.
+const MAX_BATCH: usize = 1024;
+
+/// An object search in progress (`C_FindObjectsInit` .. `C_FindObjectsFinal`): an
+/// iterator over the handles found, fetched in growing batches.
+///
+/// It holds the session's lock (other threads wait) and the session's search: starting
+/// another search on the session from this thread gives [`Error::OperationActive`].
+/// The search always ends with `C_FindObjectsFinal`: when exhausted, with
+/// [`FindObjects::finish`], or when dropped half-consumed.
+#[must_use = "a search does nothing unless iterated"]
+#[doc(alias = "C_FindObjectsInit")]
+#[doc(alias = "C_FindObjects")]
+#[doc(alias = "C_FindObjectsFinal")]
+pub struct FindObjects<'s> {
+    op: Operation<'s>,
+    found: Vec<CK_OBJECT_HANDLE>,
+    next: usize,
+    batch: usize,
+    done: bool,
+}
+
+impl std::fmt::Debug for FindObjects<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FindObjects")
+            .field(
+                "buffered",
+                &(self.found.len() - self.next.min(self.found.len())),
+            )
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FindObjects<'_> {
+    /// `C_FindObjects` for up to `self.batch` handles.
+    fn fetch(&mut self) -> Result<()> {
+        let session = self.op.session();
+        self.found.clear();
+        self.found.resize(self.batch, ffi::CK_INVALID_HANDLE);
+        self.next = 0;
+        let mut count: CK_ULONG = 0;
+        let returned = raw::object::find_objects(
+            session.inner(),
+            session.handle(),
+            &mut self.found,
+            &mut count,
+        );
+        // An error leaves the search to `C_FindObjectsFinal` (when dropped): not every
+        // module ends it on a failed `C_FindObjects`.
+        let result = session.track(returned).and_then(|r| r.ok());
+        if let Err(error) = result {
+            self.found.clear();
+            return Err(error);
+        }
+        let count = usize::try_from(count)
+            .ok()
+            .filter(|&n| n <= self.found.len())
+            .ok_or_else(|| {
+                self.found.clear();
+                Error::ModuleContract {
+                    function: "C_FindObjects",
+                    what: format!(
+                        "reported {count} handles found, for room for {}",
+                        self.batch
+                    ),
+                }
+            })?;
+        self.found.truncate(count);
+        self.batch = (self.batch * 4).min(MAX_BATCH);
+        Ok(())
+    }
+
+    /// Ends the search now (`C_FindObjectsFinal`), returning the module's answer.
+    /// Dropping the search ends it too, reporting errors only to the log.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_FindObjectsFinal`.
+    #[doc(alias = "C_FindObjectsFinal")]
+    pub fn finish(mut self) -> Result<()> {
+        self.done = true;
+        self.final_call()
+    }
+
+    fn final_call(&mut self) -> Result<()> {
+        let session = self.op.session();
+        if !self.op.is_running() || !session.is_usable() {
+            // Ended, or unreachable (fork, finalization, poisoning): the guard's own
+            // cancellation deals with it.
+            return Ok(());
+        }
+        let returned = self.op.track(raw::object::find_objects_final(
+            session.inner(),
+            session.handle(),
+        ));
+        match returned {
+            Ok(returned) => {
+                // Any answer ends the search.
+                self.op.ended();
+                returned.ok()
+            }
+            // Not called (fork, finalization, no such function): the guard's
+            // cancellation takes over.
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl Iterator for FindObjects<'_> {
+    type Item = Result<ObjectHandle>;
+
+    fn next(&mut self) -> Option<Result<ObjectHandle>> {
+        if let Some(&handle) = self.found.get(self.next) {
+            self.next += 1;
+            return Some(Ok(ObjectHandle(handle)));
+        }
+        if self.done {
+            return None;
+        }
+        if let Err(error) = self.fetch() {
+            self.done = true;
+            return Some(Err(error));
+        }
+        match self.found.first() {
+            Some(&handle) => {
+                self.next = 1;
+                Some(Ok(ObjectHandle(handle)))
+            }
+            None => {
+                self.done = true;
+                self.final_call().err().map(Err)
+            }
+        }
+    }
+}
+
+impl std::iter::FusedIterator for FindObjects<'_> {}
+
+impl Drop for FindObjects<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = self.final_call() {
+            log_error(&error);
+        }
+    }
+}
+
+/// The error for an attribute that has no value to give.
+fn no_value(ty: AttributeType, result: AttributeResult) -> Error {
+    let rv = match result {
+        AttributeResult::Sensitive => Rv::AttributeSensitive,
+        AttributeResult::Invalid => Rv::AttributeTypeInvalid,
+        _ => {
+            return Error::NotFound {
+                what: format!("{ty}: the module reports the value unavailable"),
+            }
+        }
+    };
+    Error::Module {
+        function: "C_GetAttributeValue",
+        rv,
+    }
+}
+
+impl Session {
+    /// Starts a search for the objects matching `template` (all objects for an empty
+    /// one). Iterate the returned guard for their handles.
+    ///
+    /// # Errors
+    /// [`Error::OperationActive`] if this thread already has a search active on this
+    /// session; [`Error::Module`] naming `C_FindObjectsInit`.
+    #[doc(alias = "C_FindObjectsInit")]
+    #[doc(alias = "C_FindObjects")]
+    #[doc(alias = "C_FindObjectsFinal")]
+    pub fn find(&self, template: &[Attribute]) -> Result<FindObjects<'_>> {
+        self.find_with_batch(template, FIRST_BATCH)
+    }
+
+    fn find_with_batch(&self, template: &[Attribute], batch: usize) -> Result<FindObjects<'_>> {
+        let mut op = self.begin(OperationKind::Find)?;
+        let mut encoded = attribute::encode(template);
+        let returned = raw::object::find_objects_init(self.inner(), self.handle(), &mut encoded);
+        match op.track(returned) {
+            Ok(returned) => returned.ok()?,
+            Err(error) => {
+                // Not called: nothing to end.
+                op.ended();
+                return Err(error);
+            }
+        }
+        Ok(FindObjects {
+            op,
+            found: Vec::new(),
+            next: 0,
+            batch,
+            done: false,
+        })
+    }
+
+    /// The handles of every object matching `template`.
+    ///
+    /// # Errors
+    /// As [`Session::find`], and [`Error::Module`] naming `C_FindObjects`.
+    #[doc(alias = "C_FindObjectsInit")]
+    #[doc(alias = "C_FindObjects")]
+    #[doc(alias = "C_FindObjectsFinal")]
+    pub fn find_all(&self, template: &[Attribute]) -> Result<Vec<ObjectHandle>> {
+        let mut search = self.find(template)?;
+        let found = search.by_ref().collect::<Result<Vec<_>>>()?;
+        search.finish()?;
+        Ok(found)
+    }
+
+    /// The handle of the one object matching `template`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if none matches, [`Error::MoreThanOne`] if several do (both
+    /// naming the template's attribute types, never their values); otherwise as
+    /// [`Session::find_all`].
+    #[doc(alias = "C_FindObjectsInit")]
+    #[doc(alias = "C_FindObjects")]
+    #[doc(alias = "C_FindObjectsFinal")]
+    pub fn find_one(&self, template: &[Attribute]) -> Result<ObjectHandle> {
+        let mut search = self.find_with_batch(template, 2)?;
+        let first = search.next().transpose()?;
+        let second = search.next().transpose()?;
+        search.finish()?;
+        let what = || format!("an object matching {}", attribute::describe_types(template));
+        match (first, second) {
+            (Some(object), None) => Ok(object),
+            (None, _) => Err(Error::NotFound { what: what() }),
+            (Some(_), Some(_)) => Err(Error::MoreThanOne { what: what() }),
+        }
+    }
+
+    /// Creates an object from `template`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_CreateObject` (`CKR_TEMPLATE_INCOMPLETE`,
+    /// `CKR_ATTRIBUTE_VALUE_INVALID`...).
+    #[doc(alias = "C_CreateObject")]
+    pub fn create_object(&self, template: &[Attribute]) -> Result<ObjectHandle> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let mut encoded = attribute::encode(template);
+        let mut object = ffi::CK_INVALID_HANDLE;
+        self.track_ok(raw::object::create_object(
+            self.inner(),
+            self.handle(),
+            &mut encoded,
+            &mut object,
+        ))?;
+        Ok(ObjectHandle(object))
+    }
+
+    /// Copies `object`, with the attributes of `template` changed in the copy.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_CopyObject`.
+    #[doc(alias = "C_CopyObject")]
+    pub fn copy_object(
+        &self,
+        object: ObjectHandle,
+        template: &[Attribute],
+    ) -> Result<ObjectHandle> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let mut encoded = attribute::encode(template);
+        let mut copy = ffi::CK_INVALID_HANDLE;
+        self.track_ok(raw::object::copy_object(
+            self.inner(),
+            self.handle(),
+            object.0,
+            &mut encoded,
+            &mut copy,
+        ))?;
+        Ok(ObjectHandle(copy))
+    }
+
+    /// Destroys `object`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DestroyObject`.
+    #[doc(alias = "C_DestroyObject")]
+    pub fn destroy_object(&self, object: ObjectHandle) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        self.track_ok(raw::object::destroy_object(
+            self.inner(),
+            self.handle(),
+            object.0,
+        ))
+    }
+
+    /// Reads the attributes `types` of `object`: one result per type, in order. A
+    /// sensitive, unknown or unavailable attribute is a result of its own, never an
+    /// error of the whole call; fixed-size values are read in the first call, variable
+    /// ones in the second (nested templates in the third).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_GetAttributeValue` for answers about the object or
+    /// session (`CKR_OBJECT_HANDLE_INVALID`...); [`Error::ModuleContract`] naming the
+    /// attribute for lengths, sizes or pointers that cannot be right.
+    #[doc(alias = "C_GetAttributeValue")]
+    pub fn get_attributes(
+        &self,
+        object: ObjectHandle,
+        types: &[AttributeType],
+    ) -> Result<Vec<AttributeResult>> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let raw_types: Vec<ffi::CK_ATTRIBUTE_TYPE> = types.iter().map(|ty| ty.0).collect();
+        let outcomes =
+            raw::attribute::get_attribute_values(self, object.0, &raw_types, attribute::shape_of)?;
+        raw_types
+            .into_iter()
+            .zip(outcomes)
+            .map(|(ty, outcome)| AttributeResult::from_outcome(ty, outcome))
+            .collect()
+    }
+
+    /// Reads one attribute of `object`.
+    ///
+    /// # Errors
+    /// As [`Session::get_attributes`]; and [`Error::Module`] with
+    /// [`Rv::AttributeSensitive`] or [`Rv::AttributeTypeInvalid`] naming
+    /// `C_GetAttributeValue` for a sensitive or absent attribute, [`Error::NotFound`] for
+    /// one the module reports unavailable without a reason.
+    #[doc(alias = "C_GetAttributeValue")]
+    pub fn get_attribute(&self, object: ObjectHandle, ty: AttributeType) -> Result<Attribute> {
+        let result = self
+            .get_attributes(object, &[ty])?
+            .pop()
+            .unwrap_or(AttributeResult::Unavailable);
+        match result {
+            AttributeResult::Value(attribute) => Ok(attribute),
+            other => Err(no_value(ty, other)),
+        }
+    }
+
+    /// Changes the attributes of `template` on `object`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SetAttributeValue` (`CKR_ATTRIBUTE_READ_ONLY`...).
+    #[doc(alias = "C_SetAttributeValue")]
+    pub fn set_attributes(&self, object: ObjectHandle, template: &[Attribute]) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let mut encoded = attribute::encode(template);
+        self.track_ok(raw::object::set_attribute_value(
+            self.inner(),
+            self.handle(),
+            object.0,
+            &mut encoded,
+        ))
+    }
+
+    /// The size of `object` on the token, in bytes; `None` when the module does not
+    /// tell (`CK_UNAVAILABLE_INFORMATION`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_GetObjectSize`.
+    #[doc(alias = "C_GetObjectSize")]
+    pub fn object_size(&self, object: ObjectHandle) -> Result<Option<u64>> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        let mut size: CK_ULONG = 0;
+        self.track_ok(raw::object::get_object_size(
+            self.inner(),
+            self.handle(),
+            object.0,
+            &mut size,
+        ))?;
+        #[allow(clippy::useless_conversion)] // CK_ULONG is 32 bits on Windows
+        Ok((size != ffi::CK_UNAVAILABLE_INFORMATION).then(|| u64::from(size)))
     }
 }

@@ -17,6 +17,7 @@
 //! `CRYPTOKI_NOT_INITIALIZED`) poison the session too: no further call reaches the
 //! module through it.
 
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
@@ -101,6 +102,8 @@ pub struct Session {
     released: Condvar,
     poisoned: AtomicU64,
     closed: AtomicBool,
+    /// The notification callback's state (callback.rs), released after the close.
+    pub(crate) notify: Option<crate::callback::NotifyHandle>,
 }
 
 impl std::fmt::Debug for Session {
@@ -162,7 +165,21 @@ impl Session {
             released: Condvar::new(),
             poisoned: AtomicU64::new(HEALTHY),
             closed: AtomicBool::new(false),
+            notify: None,
         }
+    }
+
+    /// Like [`Session::adopt`], for a session opened with a notification callback
+    /// (callback.rs); `notify` is released after the session is closed.
+    pub(crate) fn adopt_with_notify(
+        p11: &Pkcs11,
+        slot: ffi::CK_SLOT_ID,
+        handle: ffi::CK_SESSION_HANDLE,
+        notify: crate::callback::NotifyHandle,
+    ) -> Session {
+        let mut session = Session::adopt(p11, slot, handle);
+        session.notify = Some(notify);
+        session
     }
 
     /// The raw session handle (valid while this `Session` is open).
@@ -284,6 +301,7 @@ impl Session {
             kind,
             running: true,
             _lock: lock,
+            _this_thread: PhantomData,
         })
     }
 
@@ -366,13 +384,39 @@ impl Session {
     /// Ends `kind` the 2.x way: `C_FindObjectsFinal`, or the `*Final` call into a
     /// scratch buffer that is wiped afterwards. True if the operation ended.
     fn finish_into_scratch(&self, kind: OperationKind) -> bool {
+        let ended = self.end_with(kind, raw::session::finish_into);
+        if ended == Some(ffi::CKR_OK) {
+            return true;
+        }
+        // The standard says any other answer ends the operation too, but some modules
+        // (SoftHSM for RSA streams) refuse the multi-part *Final with
+        // CKR_FUNCTION_NOT_SUPPORTED and keep the operation active. The single-part call
+        // with empty input ends it there; where the *Final did end it, this answers
+        // CKR_OPERATION_NOT_INITIALIZED, which is harmless.
+        match self.end_with(kind, raw::session::single_part_into) {
+            Some(_) => true,
+            None => ended.is_some(),
+        }
+    }
+
+    /// Runs one way of ending `kind` into a scratch buffer that is wiped afterwards,
+    /// growing it once (to at most 1 MiB) on `CKR_BUFFER_TOO_SMALL`. `Some(rv)` is the
+    /// final answer; `None` if the call could not be made or the buffer never sufficed.
+    fn end_with(
+        &self,
+        kind: OperationKind,
+        end: fn(
+            &crate::context::Inner,
+            ffi::CK_SESSION_HANDLE,
+            OperationKind,
+            &mut [u8],
+            &mut ffi::CK_ULONG,
+        ) -> Result<Returned>,
+    ) -> Option<ffi::CK_RV> {
         let mut scratch = zeroize::Zeroizing::new(vec![0u8; 4096]);
         for _ in 0..2 {
             let mut len: ffi::CK_ULONG = 0;
-            let r =
-                raw::session::finish_into(self.inner(), self.handle, kind, &mut scratch, &mut len);
-            match self.track(r) {
-                // Bounded: one retry with the size asked for, at most 1 MiB.
+            match self.track(end(self.inner(), self.handle, kind, &mut scratch, &mut len)) {
                 Ok(Returned {
                     rv: ffi::CKR_BUFFER_TOO_SMALL,
                     ..
@@ -380,12 +424,11 @@ impl Session {
                     // The old buffer is wiped when it is dropped here.
                     scratch = zeroize::Zeroizing::new(vec![0u8; len as usize]);
                 }
-                // Any other answer (a verdict, an error) ends the operation.
-                Ok(Returned { rv, .. }) => return rv != ffi::CKR_BUFFER_TOO_SMALL,
-                Err(_) => return false,
+                Ok(Returned { rv, .. }) if rv != ffi::CKR_BUFFER_TOO_SMALL => return Some(rv),
+                _ => return None,
             }
         }
-        false
+        None
     }
 }
 
@@ -405,6 +448,9 @@ pub struct Operation<'s> {
     kind: OperationKind,
     running: bool,
     _lock: LockGuard<'s>,
+    /// The lock belongs to this thread: the guard (and every stream built on it) must
+    /// not move to another thread, so it is neither `Send` nor `Sync`.
+    _this_thread: PhantomData<*const ()>,
 }
 
 impl std::fmt::Debug for Operation<'_> {

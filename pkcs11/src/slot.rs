@@ -197,3 +197,81 @@ impl Session {
         self.track_ok(raw::session::logout(self.inner(), self.handle()))
     }
 }
+
+impl Pkcs11 {
+    /// Blocks until a slot event (a token inserted or removed...) and returns its slot.
+    ///
+    /// The wait is not counted as a call in flight: [`Pkcs11::finalize`] (or the last
+    /// handle's drop) does not wait for it; `C_Finalize` wakes it, and it then returns
+    /// an error (typically `CKR_CRYPTOKI_NOT_INITIALIZED`). The module stays loaded
+    /// while this handle is borrowed.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_WaitForSlotEvent`: `CKR_FUNCTION_NOT_SUPPORTED` from
+    /// modules without slot events (SoftHSMv2 among them), `CKR_CRYPTOKI_NOT_INITIALIZED`
+    /// when woken by finalization; [`Error::Finalized`] if the module was finalized
+    /// before the call.
+    #[doc(alias = "C_WaitForSlotEvent")]
+    pub fn wait_for_slot_event(&self) -> Result<Slot> {
+        let mut id: ffi::CK_SLOT_ID = 0;
+        raw::slot::wait_for_slot_event(&self.inner, 0, &mut id)?.ok()?;
+        Ok(self.slot(id))
+    }
+
+    /// The slot of a pending slot event, if there is one, without blocking
+    /// (`CKF_DONT_BLOCK`; `CKR_NO_EVENT` is `Ok(None)`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_WaitForSlotEvent`, e.g. `CKR_FUNCTION_NOT_SUPPORTED`.
+    #[doc(alias = "C_WaitForSlotEvent")]
+    pub fn try_slot_event(&self) -> Result<Option<Slot>> {
+        let mut id: ffi::CK_SLOT_ID = 0;
+        let returned = raw::slot::wait_for_slot_event(&self.inner, ffi::CKF_DONT_BLOCK, &mut id)?;
+        match returned.rv {
+            ffi::CKR_OK => Ok(Some(self.slot(id))),
+            ffi::CKR_NO_EVENT => Ok(None),
+            _ => Err(returned.error()),
+        }
+    }
+}
+
+impl Session {
+    /// Logs `user` in by name (`C_LoginUser`, PKCS #11 3.0), for tokens with several
+    /// users of one type. Login state is shared like [`Session::login`]'s.
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] naming `C_LoginUser` when the module offers no 3.0
+    /// interface (nothing is called); [`Error::Module`] naming `C_LoginUser`, e.g.
+    /// `CKR_PIN_INCORRECT`; the PIN never appears in it.
+    #[doc(alias = "C_LoginUser")]
+    pub fn login_user(&self, user: UserType, pin: &Pin, username: &str) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        self.track_ok(raw::session::login_user(
+            self.inner(),
+            self.handle(),
+            user.raw(),
+            Some(pin.bytes()),
+            username.as_bytes(),
+        ))
+    }
+
+    /// Logs `user` in through the token's protected authentication path (a PIN pad or
+    /// biometric reader: `C_Login` with a NULL PIN). Meaningful when the token has
+    /// [`TokenFlags::protected_authentication_path`](crate::TokenFlags::protected_authentication_path).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_Login`, e.g. `CKR_ARGUMENTS_BAD` from tokens without
+    /// a protected path, `CKR_FUNCTION_CANCELED` if the user cancelled.
+    #[doc(alias = "C_Login")]
+    pub fn login_protected(&self, user: UserType) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        self.track_ok(raw::session::login(
+            self.inner(),
+            self.handle(),
+            user.raw(),
+            None,
+        ))
+    }
+}

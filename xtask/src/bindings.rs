@@ -551,7 +551,16 @@ fn abi_items(raw: &str) -> Result<String> {
 pub(crate) fn cross_check() -> Result {
     let mut failures = Vec::new();
     for target in crate::deps::CROSS_TARGETS {
-        let sys = ["check", "--quiet", "-p", "pkcs11-sys", "--target", target];
+        let sys = [
+            "check",
+            "--quiet",
+            "-p",
+            "pkcs11-sys",
+            "-p",
+            "pkcs11",
+            "--target",
+            target,
+        ];
         let abi = [
             "check",
             "--quiet",
@@ -574,7 +583,7 @@ pub(crate) fn cross_check() -> Result {
     }
     if failures.is_empty() {
         eprintln!(
-            "cross check: pkcs11-sys and the ABI tests type-check for {}",
+            "cross check: pkcs11-sys, pkcs11 and the ABI tests type-check for {}",
             crate::deps::CROSS_TARGETS.join(", ")
         );
         Ok(())

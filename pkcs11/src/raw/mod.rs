@@ -14,7 +14,10 @@
 use crate::context::Inner;
 use crate::error::{Error, Result};
 
+pub(crate) mod attribute;
+pub(crate) mod crypto;
 pub(crate) mod lifecycle;
+pub(crate) mod object;
 pub(crate) mod session;
 pub(crate) mod slot;
 
@@ -77,7 +80,8 @@ pub(crate) unsafe fn invoke<F: Copy>(
 ) -> Result<Returned> {
     let f = slot.ok_or(Error::NotSupported { function })?;
     let _in_flight = inner.enter()?;
-    let rv = call(f);
+    // Resumes a panic of a callback (callback.rs) after the call returns.
+    let rv = crate::callback::during_call(inner, || call(f));
     Ok(Returned { function, rv })
 }
 
@@ -117,4 +121,24 @@ pub(crate) fn list_pointer<T>(list: Option<&mut [T]>, count: &mut ffi::CK_ULONG)
             list.as_mut_ptr()
         }
     }
+}
+
+/// Like [`invoke`], for a call that may block until finalization (`C_WaitForSlotEvent`
+/// without `CKF_DONT_BLOCK`): refused in a fork child or after finalization, but not
+/// counted in flight, so that an explicit finalize does not wait for it (`C_Finalize`
+/// wakes it instead). The library stays loaded: the caller borrows the module.
+///
+/// # Safety
+/// As [`invoke`].
+pub(crate) unsafe fn invoke_waiting<F: Copy>(
+    inner: &Inner,
+    function: &'static str,
+    slot: Option<F>,
+    call: impl FnOnce(F) -> ffi::CK_RV,
+) -> Result<Returned> {
+    let f = slot.ok_or(Error::NotSupported { function })?;
+    inner.enter_waiting()?;
+    // Resumes a panic of a callback (callback.rs) after the call returns.
+    let rv = crate::callback::during_call(inner, || call(f));
+    Ok(Returned { function, rv })
 }

@@ -126,3 +126,85 @@ pub(crate) fn finish_into(
         }
     }
 }
+
+/// `C_GetSessionInfo` into `info`.
+pub(crate) fn get_session_info(
+    inner: &Inner,
+    session: ffi::CK_SESSION_HANDLE,
+    info: &mut ffi::CK_SESSION_INFO,
+) -> Result<Returned> {
+    // SAFETY: `info` is a writable CK_SESSION_INFO.
+    unsafe { call!(inner, C_GetSessionInfo(session, info)) }
+}
+
+/// `C_LoginUser` (3.0) with `pin` (NULL for the protected authentication path when
+/// `None`) and `username`.
+pub(crate) fn login_user(
+    inner: &Inner,
+    session: ffi::CK_SESSION_HANDLE,
+    user: ffi::CK_USER_TYPE,
+    pin: Option<&[u8]>,
+    username: &[u8],
+) -> Result<Returned> {
+    let (pin, pin_len) = super::slot::text_pointer(pin);
+    let (name, name_len) = super::slot::text_pointer(Some(username));
+    // SAFETY: the PIN is NULL or valid for `pin_len` bytes, the username valid for
+    // `name_len` bytes; the module only reads them.
+    unsafe {
+        call_3_0!(
+            inner,
+            C_LoginUser(session, user, pin, pin_len, name, name_len)
+        )
+    }
+}
+
+/// `C_InitPIN` with `pin` (NULL for the protected authentication path when `None`).
+pub(crate) fn init_pin(
+    inner: &Inner,
+    session: ffi::CK_SESSION_HANDLE,
+    pin: Option<&[u8]>,
+) -> Result<Returned> {
+    let (pin, pin_len) = super::slot::text_pointer(pin);
+    // SAFETY: the PIN is NULL or valid for `pin_len` bytes; the module only reads it.
+    unsafe { call!(inner, C_InitPIN(session, pin, pin_len)) }
+}
+
+/// `C_SetPIN` from `old` to `new` (both NULL for the protected authentication path).
+pub(crate) fn set_pin(
+    inner: &Inner,
+    session: ffi::CK_SESSION_HANDLE,
+    old: Option<&[u8]>,
+    new: Option<&[u8]>,
+) -> Result<Returned> {
+    let (old, old_len) = super::slot::text_pointer(old);
+    let (new, new_len) = super::slot::text_pointer(new);
+    // SAFETY: each PIN is NULL or valid for its length; the module only reads them.
+    unsafe { call!(inner, C_SetPIN(session, old, old_len, new, new_len)) }
+}
+
+/// Ends `kind` with its single-part call on empty input into `scratch` (`len` in: its
+/// size; out: what the module wrote or wants); for `Find` this is `C_FindObjectsFinal`.
+pub(crate) fn single_part_into(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    kind: OperationKind,
+    scratch: &mut [u8],
+    len: &mut ffi::CK_ULONG,
+) -> Result<Returned> {
+    *len = scratch.len() as ffi::CK_ULONG;
+    let buf = scratch.as_mut_ptr();
+    // SAFETY: `buf` holds `*len` writable bytes (also read as a zero-length input);
+    // `len` is writable.
+    unsafe {
+        match kind {
+            OperationKind::Find => call!(inner, C_FindObjectsFinal(h)),
+            OperationKind::Digest => call!(inner, C_Digest(h, buf, 0, buf, len)),
+            OperationKind::Encrypt => call!(inner, C_Encrypt(h, buf, 0, buf, len)),
+            OperationKind::Decrypt => call!(inner, C_Decrypt(h, buf, 0, buf, len)),
+            OperationKind::Sign => call!(inner, C_Sign(h, buf, 0, buf, len)),
+            OperationKind::Verify => call!(inner, C_Verify(h, buf, 0, buf, 0)),
+            OperationKind::SignRecover => call!(inner, C_SignRecover(h, buf, 0, buf, len)),
+            OperationKind::VerifyRecover => call!(inner, C_VerifyRecover(h, buf, 0, buf, len)),
+        }
+    }
+}

@@ -1,0 +1,828 @@
+//! Cryptographic operations on a [`Session`]: random numbers, digests, encryption,
+//! decryption, signatures and their verification.
+//!
+//! Each operation comes in three forms:
+//!
+//! - single-part: [`Session::encrypt`] returns the whole output in a fresh buffer;
+//! - `_into`: [`Session::encrypt_into`] writes into the caller's buffer and allocates
+//!   nothing, returning the length written; a buffer that is too small is an
+//!   [`Error::InvalidInput`] naming the length needed (and the module's operation is ended
+//!   cleanly, so the session stays usable);
+//! - multipart: [`Session::encrypt_stream`] returns a guard ([`EncryptStream`]) with
+//!   `update` and `finish`. The guard holds the session's lock (other threads using the
+//!   session wait), borrows the [`Mechanism`] so its parameters stay alive for the whole
+//!   operation, and cancels the operation if dropped unfinished.
+//!
+//! Variable-length outputs go through one helper (the two-call idiom, a bounded retry on
+//! `CKR_BUFFER_TOO_SMALL`, a 64 MiB allocation cap, truncation to the final length): a
+//! module that lies about a length gives [`Error::ModuleContract`], never a panic.
+//! Decrypted data come back as [`SecretBytes`], wiped when dropped, also on error and
+//! retry paths. A bad signature is `Ok(false)` from `verify`, never an error.
+//!
+//! On the thread that has a stream guard alive, a single-part call or a new stream of
+//! the same kind on that session is refused with [`Error::OperationActive`] (no module
+//! call, no deadlock).
+
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::mechanism::Mechanism;
+use crate::object::ObjectHandle;
+use crate::output::{self, OutputBuffer, Written};
+use crate::raw::{self, Returned};
+use crate::secret::SecretBytes;
+use crate::session::{Operation, OperationKind, Session};
+
+/// Starts an operation of `kind`: takes the lock, records the kind, calls `init`.
+fn start<'s>(
+    session: &'s Session,
+    kind: OperationKind,
+    init: impl FnOnce() -> Result<Returned>,
+) -> Result<Operation<'s>> {
+    let mut op = session.begin(kind)?;
+    match init() {
+        // The call never reached the module: there is nothing to cancel.
+        Err(error) => {
+            op.ended();
+            Err(error)
+        }
+        // A failed `*Init` starts nothing (`track` records that).
+        Ok(returned) => {
+            op.track(Ok(returned))?.ok()?;
+            Ok(op)
+        }
+    }
+}
+
+/// Fails without calling the module if the operation has already ended.
+fn check_running(op: &Operation<'_>) -> Result<()> {
+    if op.is_running() {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            what: format!(
+                "{} stream has already ended; start a new one",
+                op.kind().describe()
+            ),
+        })
+    }
+}
+
+/// The final call of a single-part operation, into a fresh buffer.
+fn single_output<B: OutputBuffer>(
+    op: &mut Operation<'_>,
+    mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<B> {
+    let out = output::fetch(|out, len| op.track(call(out, len)))?;
+    op.ended();
+    Ok(out)
+}
+
+/// The final call of a single-part operation, into the caller's buffer.
+///
+/// When the buffer is too small, the operation is completed into a scratch buffer of
+/// the size the module asked for (wiped afterwards): ending a single-part operation that
+/// way works on every module, including those whose `*Final` refuses single-part-only
+/// mechanisms. The caller gets the "too small" error with the length needed.
+fn single_into(
+    op: &mut Operation<'_>,
+    out: &mut [u8],
+    secret: bool,
+    mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<usize> {
+    let given = out.len();
+    match output::into_slice(out, secret, |out, len| op.track(call(out, len)))? {
+        Written::Done(len) => {
+            op.ended();
+            Ok(len)
+        }
+        Written::TooSmall { function, needed } => {
+            let mut scratch = Zeroizing::new(vec![0u8; needed]);
+            let mut len = 0;
+            if let Ok(Returned {
+                rv: ffi::CKR_OK, ..
+            }) = op.track(call(Some(&mut scratch), &mut len))
+            {
+                op.ended();
+            }
+            // Otherwise the guard cancels the operation when it is dropped.
+            Err(output::too_small(function, needed, given))
+        }
+    }
+}
+
+/// A stream's `*Update` or `*Final` into the caller's buffer: on "too small" the
+/// operation stays active, so the caller can call again with a larger buffer.
+fn stream_into(
+    op: &mut Operation<'_>,
+    out: &mut [u8],
+    secret: bool,
+    last: bool,
+    mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<usize> {
+    check_running(op)?;
+    let given = out.len();
+    match output::into_slice(out, secret, |out, len| op.track(call(out, len)))? {
+        Written::Done(len) => {
+            if last {
+                op.ended();
+            }
+            Ok(len)
+        }
+        Written::TooSmall { function, needed } => Err(output::too_small(function, needed, given)),
+    }
+}
+
+/// A verification's verdict: `CKR_OK` is `true`, `CKR_SIGNATURE_INVALID` and
+/// `CKR_SIGNATURE_LEN_RANGE` are `false`; anything else is an error. Every answer ends the
+/// operation.
+fn verdict(op: &mut Operation<'_>, returned: Result<Returned>) -> Result<bool> {
+    let returned = op.track(returned)?;
+    match returned.rv {
+        ffi::CKR_OK => {
+            op.ended();
+            Ok(true)
+        }
+        ffi::CKR_SIGNATURE_INVALID | ffi::CKR_SIGNATURE_LEN_RANGE => Ok(false),
+        _ => Err(returned.error()),
+    }
+}
+
+impl Session {
+    /// Random bytes from the token's generator: `len` of them.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_GenerateRandom` (e.g. `CKR_RANDOM_NO_RNG`).
+    #[doc(alias = "C_GenerateRandom")]
+    pub fn generate_random(&self, len: usize) -> Result<Vec<u8>> {
+        let mut out = vec![0; len];
+        self.generate_random_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Fills `out` with random bytes from the token's generator (allocates nothing).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_GenerateRandom`.
+    #[doc(alias = "C_GenerateRandom")]
+    pub fn generate_random_into(&self, out: &mut [u8]) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        self.track_ok(raw::crypto::generate_random(
+            self.inner(),
+            self.handle(),
+            out,
+        ))
+    }
+
+    /// Mixes `seed` into the token's random number generator.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SeedRandom` (`CKR_RANDOM_SEED_NOT_SUPPORTED` for
+    /// tokens that do not take seeds).
+    #[doc(alias = "C_SeedRandom")]
+    pub fn seed_random(&self, seed: &[u8]) -> Result<()> {
+        self.check_usable()?;
+        let _lock = self.lock();
+        self.track_ok(raw::crypto::seed_random(self.inner(), self.handle(), seed))
+    }
+
+    /// The digest of `data` with `mechanism` (e.g. [`Mechanism::Sha256`]).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestInit` or `C_Digest`;
+    /// [`Error::OperationActive`] if this thread has a [`DigestStream`] on this session.
+    #[doc(alias = "C_DigestInit")]
+    #[doc(alias = "C_Digest")]
+    pub fn digest(&self, mechanism: &Mechanism<'_>, data: &[u8]) -> Result<Vec<u8>> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Digest, || {
+            raw::crypto::digest_init(inner, h, mechanism)
+        })?;
+        single_output(&mut op, |out, len| {
+            raw::crypto::digest(inner, h, data, out, len)
+        })
+    }
+
+    /// The digest of `data` into `out`; returns the length written (allocates nothing).
+    ///
+    /// # Errors
+    /// As [`Session::digest`]; [`Error::InvalidInput`] naming the length needed if `out`
+    /// is too small.
+    #[doc(alias = "C_DigestInit")]
+    #[doc(alias = "C_Digest")]
+    pub fn digest_into(
+        &self,
+        mechanism: &Mechanism<'_>,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Digest, || {
+            raw::crypto::digest_init(inner, h, mechanism)
+        })?;
+        single_into(&mut op, out, false, |out, len| {
+            raw::crypto::digest(inner, h, data, out, len)
+        })
+    }
+
+    /// Starts a multipart digest: feed it with [`DigestStream::update`] and
+    /// [`DigestStream::update_key`], end it with [`DigestStream::finish`].
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestInit`; [`Error::OperationActive`] if this thread
+    /// already has a digest active on this session.
+    #[doc(alias = "C_DigestInit")]
+    pub fn digest_stream<'a>(&'a self, mechanism: &'a Mechanism<'a>) -> Result<DigestStream<'a>> {
+        let op = start(self, OperationKind::Digest, || {
+            raw::crypto::digest_init(self.inner(), self.handle(), mechanism)
+        })?;
+        Ok(DigestStream { op, mechanism })
+    }
+
+    /// Encrypts `data` with `key` in one call.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptInit` or `C_Encrypt`;
+    /// [`Error::OperationActive`] if this thread has an [`EncryptStream`] on this session.
+    #[doc(alias = "C_EncryptInit")]
+    #[doc(alias = "C_Encrypt")]
+    pub fn encrypt(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+    ) -> Result<Vec<u8>> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Encrypt, || {
+            raw::crypto::encrypt_init(inner, h, mechanism, key.raw())
+        })?;
+        single_output(&mut op, |out, len| {
+            raw::crypto::encrypt(inner, h, data, out, len)
+        })
+    }
+
+    /// Encrypts `data` into `out`; returns the length written (allocates nothing).
+    ///
+    /// # Errors
+    /// As [`Session::encrypt`]; [`Error::InvalidInput`] naming the length needed if `out`
+    /// is too small.
+    #[doc(alias = "C_EncryptInit")]
+    #[doc(alias = "C_Encrypt")]
+    pub fn encrypt_into(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Encrypt, || {
+            raw::crypto::encrypt_init(inner, h, mechanism, key.raw())
+        })?;
+        single_into(&mut op, out, false, |out, len| {
+            raw::crypto::encrypt(inner, h, data, out, len)
+        })
+    }
+
+    /// Starts a multipart encryption with `key`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptInit`; [`Error::OperationActive`] if this thread
+    /// already has an encryption active on this session.
+    #[doc(alias = "C_EncryptInit")]
+    pub fn encrypt_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: ObjectHandle,
+    ) -> Result<EncryptStream<'a>> {
+        let op = start(self, OperationKind::Encrypt, || {
+            raw::crypto::encrypt_init(self.inner(), self.handle(), mechanism, key.raw())
+        })?;
+        Ok(EncryptStream { op, mechanism })
+    }
+
+    /// Decrypts `data` with `key` in one call; the plaintext is wiped when dropped.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptInit` or `C_Decrypt` (e.g.
+    /// `CKR_ENCRYPTED_DATA_INVALID`, or `CKR_AEAD_DECRYPT_FAILED` for a GCM tag that does
+    /// not match); [`Error::OperationActive`] if this thread has a [`DecryptStream`] on
+    /// this session.
+    #[doc(alias = "C_DecryptInit")]
+    #[doc(alias = "C_Decrypt")]
+    pub fn decrypt(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+    ) -> Result<SecretBytes> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Decrypt, || {
+            raw::crypto::decrypt_init(inner, h, mechanism, key.raw())
+        })?;
+        single_output(&mut op, |out, len| {
+            raw::crypto::decrypt(inner, h, data, out, len)
+        })
+    }
+
+    /// Decrypts `data` into `out`; returns the length written (allocates nothing). On
+    /// any failure `out` is wiped, so no partial plaintext is left in it.
+    ///
+    /// # Errors
+    /// As [`Session::decrypt`]; [`Error::InvalidInput`] naming the length needed if `out`
+    /// is too small.
+    #[doc(alias = "C_DecryptInit")]
+    #[doc(alias = "C_Decrypt")]
+    pub fn decrypt_into(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Decrypt, || {
+            raw::crypto::decrypt_init(inner, h, mechanism, key.raw())
+        })?;
+        single_into(&mut op, out, true, |out, len| {
+            raw::crypto::decrypt(inner, h, data, out, len)
+        })
+    }
+
+    /// Starts a multipart decryption with `key`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptInit`; [`Error::OperationActive`] if this thread
+    /// already has a decryption active on this session.
+    #[doc(alias = "C_DecryptInit")]
+    pub fn decrypt_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: ObjectHandle,
+    ) -> Result<DecryptStream<'a>> {
+        let op = start(self, OperationKind::Decrypt, || {
+            raw::crypto::decrypt_init(self.inner(), self.handle(), mechanism, key.raw())
+        })?;
+        Ok(DecryptStream { op, mechanism })
+    }
+
+    /// Signs `data` with `key` (a private key, or a secret key for MACs) in one call.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SignInit` or `C_Sign`; [`Error::OperationActive`] if
+    /// this thread has a [`SignStream`] on this session.
+    #[doc(alias = "C_SignInit")]
+    #[doc(alias = "C_Sign")]
+    pub fn sign(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+    ) -> Result<Vec<u8>> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Sign, || {
+            raw::crypto::sign_init(inner, h, mechanism, key.raw())
+        })?;
+        single_output(&mut op, |out, len| {
+            raw::crypto::sign(inner, h, data, out, len)
+        })
+    }
+
+    /// Signs `data` into `out`; returns the signature's length (allocates nothing).
+    ///
+    /// # Errors
+    /// As [`Session::sign`]; [`Error::InvalidInput`] naming the length needed if `out` is
+    /// too small.
+    #[doc(alias = "C_SignInit")]
+    #[doc(alias = "C_Sign")]
+    pub fn sign_into(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Sign, || {
+            raw::crypto::sign_init(inner, h, mechanism, key.raw())
+        })?;
+        single_into(&mut op, out, false, |out, len| {
+            raw::crypto::sign(inner, h, data, out, len)
+        })
+    }
+
+    /// Starts a multipart signature with `key`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SignInit`; [`Error::OperationActive`] if this thread
+    /// already has a signature active on this session.
+    #[doc(alias = "C_SignInit")]
+    pub fn sign_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: ObjectHandle,
+    ) -> Result<SignStream<'a>> {
+        let op = start(self, OperationKind::Sign, || {
+            raw::crypto::sign_init(self.inner(), self.handle(), mechanism, key.raw())
+        })?;
+        Ok(SignStream { op, mechanism })
+    }
+
+    /// Verifies `signature` over `data` with `key`: `Ok(true)` if it is valid, `Ok(false)`
+    /// if the module answers `CKR_SIGNATURE_INVALID` or `CKR_SIGNATURE_LEN_RANGE`.
+    ///
+    /// # Errors
+    /// Any other answer: [`Error::Module`] naming `C_VerifyInit` or `C_Verify`;
+    /// [`Error::OperationActive`] if this thread has a [`VerifyStream`] on this session.
+    #[doc(alias = "C_VerifyInit")]
+    #[doc(alias = "C_Verify")]
+    pub fn verify(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<bool> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::Verify, || {
+            raw::crypto::verify_init(inner, h, mechanism, key.raw())
+        })?;
+        verdict(&mut op, raw::crypto::verify(inner, h, data, signature))
+    }
+
+    /// Starts a multipart verification with `key`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_VerifyInit`; [`Error::OperationActive`] if this thread
+    /// already has a verification active on this session.
+    #[doc(alias = "C_VerifyInit")]
+    pub fn verify_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: ObjectHandle,
+    ) -> Result<VerifyStream<'a>> {
+        let op = start(self, OperationKind::Verify, || {
+            raw::crypto::verify_init(self.inner(), self.handle(), mechanism, key.raw())
+        })?;
+        Ok(VerifyStream { op, mechanism })
+    }
+}
+
+/// Writes the parts every stream guard shares: `Debug`, `is_running`.
+macro_rules! stream_common {
+    ($name:ident) => {
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("mechanism", &self.mechanism.mechanism_type())
+                    .field("running", &self.op.is_running())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $name<'_> {
+            /// Whether the module still has the operation active (false once it is
+            /// finished or a call failed).
+            pub fn is_running(&self) -> bool {
+                self.op.is_running()
+            }
+        }
+    };
+}
+
+/// A multipart digest ([`Session::digest_stream`]). Holds the session's lock until
+/// dropped; dropping it unfinished cancels the digest.
+#[must_use = "dropping the stream cancels the digest"]
+pub struct DigestStream<'a> {
+    op: Operation<'a>,
+    mechanism: &'a Mechanism<'a>,
+}
+
+stream_common!(DigestStream);
+
+impl DigestStream<'_> {
+    /// Feeds `data` to the digest.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestUpdate` (which ends the digest).
+    #[doc(alias = "C_DigestUpdate")]
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        self.op
+            .track(raw::crypto::digest_update(
+                session.inner(),
+                session.handle(),
+                data,
+            ))?
+            .ok()
+    }
+
+    /// Feeds the value of the secret key `key` to the digest (the value never leaves
+    /// the token).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestKey` (e.g. `CKR_KEY_INDIGESTIBLE`; it ends the
+    /// digest).
+    #[doc(alias = "C_DigestKey")]
+    pub fn update_key(&mut self, key: ObjectHandle) -> Result<()> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        self.op
+            .track(raw::crypto::digest_key(
+                session.inner(),
+                session.handle(),
+                key.raw(),
+            ))?
+            .ok()
+    }
+
+    /// Ends the digest and returns it.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestFinal`.
+    #[doc(alias = "C_DigestFinal")]
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        single_output(&mut self.op, |out, len| {
+            raw::crypto::digest_final(session.inner(), session.handle(), out, len)
+        })
+    }
+
+    /// Ends the digest into `out`; returns the length written (allocates nothing). If
+    /// `out` is too small the digest stays active: call again with a larger buffer. Drop
+    /// the stream afterwards to release the session.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestFinal`; [`Error::InvalidInput`] naming the
+    /// length needed if `out` is too small.
+    #[doc(alias = "C_DigestFinal")]
+    pub fn finish_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        let session = self.op.session();
+        stream_into(&mut self.op, out, false, true, |out, len| {
+            raw::crypto::digest_final(session.inner(), session.handle(), out, len)
+        })
+    }
+}
+
+/// A multipart encryption ([`Session::encrypt_stream`]). Holds the session's lock until
+/// dropped; dropping it unfinished cancels the encryption.
+#[must_use = "dropping the stream cancels the encryption"]
+pub struct EncryptStream<'a> {
+    op: Operation<'a>,
+    mechanism: &'a Mechanism<'a>,
+}
+
+stream_common!(EncryptStream);
+
+impl EncryptStream<'_> {
+    /// Encrypts the next part, returning the ciphertext the module releases now (which
+    /// may be shorter or longer than `data`, or empty).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptUpdate` (which ends the encryption).
+    #[doc(alias = "C_EncryptUpdate")]
+    pub fn update(&mut self, data: &[u8]) -> Result<Vec<u8>> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        let op = &mut self.op;
+        output::fetch(|out, len| {
+            op.track(raw::crypto::encrypt_update(
+                session.inner(),
+                session.handle(),
+                data,
+                out,
+                len,
+            ))
+        })
+    }
+
+    /// Encrypts the next part into `out`; returns the length written (allocates
+    /// nothing). If `out` is too small, nothing was consumed: call again with the same
+    /// data and a larger buffer.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptUpdate`; [`Error::InvalidInput`] naming the
+    /// length needed if `out` is too small.
+    #[doc(alias = "C_EncryptUpdate")]
+    pub fn update_into(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
+        let session = self.op.session();
+        stream_into(&mut self.op, out, false, false, |out, len| {
+            raw::crypto::encrypt_update(session.inner(), session.handle(), data, out, len)
+        })
+    }
+
+    /// Ends the encryption, returning the last part of the ciphertext (padding, GCM
+    /// tag...).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptFinal`.
+    #[doc(alias = "C_EncryptFinal")]
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        single_output(&mut self.op, |out, len| {
+            raw::crypto::encrypt_final(session.inner(), session.handle(), out, len)
+        })
+    }
+
+    /// Ends the encryption into `out`; returns the length written (allocates nothing).
+    /// If `out` is too small the encryption stays active: call again with a larger
+    /// buffer. Drop the stream afterwards to release the session.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptFinal`; [`Error::InvalidInput`] naming the
+    /// length needed if `out` is too small.
+    #[doc(alias = "C_EncryptFinal")]
+    pub fn finish_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        let session = self.op.session();
+        stream_into(&mut self.op, out, false, true, |out, len| {
+            raw::crypto::encrypt_final(session.inner(), session.handle(), out, len)
+        })
+    }
+}
+
+/// A multipart decryption ([`Session::decrypt_stream`]). Holds the session's lock until
+/// dropped; dropping it unfinished cancels the decryption. Every plaintext part comes
+/// back as [`SecretBytes`].
+#[must_use = "dropping the stream cancels the decryption"]
+pub struct DecryptStream<'a> {
+    op: Operation<'a>,
+    mechanism: &'a Mechanism<'a>,
+}
+
+stream_common!(DecryptStream);
+
+impl DecryptStream<'_> {
+    /// Decrypts the next part, returning the plaintext the module releases now (AEAD
+    /// mechanisms may hold everything back until [`DecryptStream::finish`]).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptUpdate` (which ends the decryption).
+    #[doc(alias = "C_DecryptUpdate")]
+    pub fn update(&mut self, data: &[u8]) -> Result<SecretBytes> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        let op = &mut self.op;
+        output::fetch(|out, len| {
+            op.track(raw::crypto::decrypt_update(
+                session.inner(),
+                session.handle(),
+                data,
+                out,
+                len,
+            ))
+        })
+    }
+
+    /// Decrypts the next part into `out`; returns the length written (allocates
+    /// nothing). If `out` is too small, nothing was consumed: call again with the same
+    /// data and a larger buffer. On any failure `out` is wiped.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptUpdate`; [`Error::InvalidInput`] naming the
+    /// length needed if `out` is too small.
+    #[doc(alias = "C_DecryptUpdate")]
+    pub fn update_into(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
+        let session = self.op.session();
+        stream_into(&mut self.op, out, true, false, |out, len| {
+            raw::crypto::decrypt_update(session.inner(), session.handle(), data, out, len)
+        })
+    }
+
+    /// Ends the decryption, returning the last part of the plaintext.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptFinal` (e.g. `CKR_ENCRYPTED_DATA_INVALID` for
+    /// bad padding, `CKR_AEAD_DECRYPT_FAILED` for a GCM tag that does not match).
+    #[doc(alias = "C_DecryptFinal")]
+    pub fn finish(mut self) -> Result<SecretBytes> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        single_output(&mut self.op, |out, len| {
+            raw::crypto::decrypt_final(session.inner(), session.handle(), out, len)
+        })
+    }
+
+    /// Ends the decryption into `out`; returns the length written (allocates nothing).
+    /// If `out` is too small the decryption stays active: call again with a larger
+    /// buffer. On any failure `out` is wiped. Drop the stream afterwards to release the
+    /// session.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptFinal`; [`Error::InvalidInput`] naming the
+    /// length needed if `out` is too small.
+    #[doc(alias = "C_DecryptFinal")]
+    pub fn finish_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        let session = self.op.session();
+        stream_into(&mut self.op, out, true, true, |out, len| {
+            raw::crypto::decrypt_final(session.inner(), session.handle(), out, len)
+        })
+    }
+}
+
+/// A multipart signature ([`Session::sign_stream`]). Holds the session's lock until
+/// dropped; dropping it unfinished cancels the signature.
+#[must_use = "dropping the stream cancels the signature"]
+pub struct SignStream<'a> {
+    op: Operation<'a>,
+    mechanism: &'a Mechanism<'a>,
+}
+
+stream_common!(SignStream);
+
+impl SignStream<'_> {
+    /// Feeds `data` to the signature.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SignUpdate` (which ends the signature; mechanisms that
+    /// only sign in one part, like `CKM_ECDSA`, refuse it).
+    #[doc(alias = "C_SignUpdate")]
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        self.op
+            .track(raw::crypto::sign_update(
+                session.inner(),
+                session.handle(),
+                data,
+            ))?
+            .ok()
+    }
+
+    /// Ends the signature and returns it.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SignFinal`.
+    #[doc(alias = "C_SignFinal")]
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        single_output(&mut self.op, |out, len| {
+            raw::crypto::sign_final(session.inner(), session.handle(), out, len)
+        })
+    }
+
+    /// Ends the signature into `out`; returns its length (allocates nothing). If `out` is
+    /// too small the signature stays active: call again with a larger buffer. Drop the
+    /// stream afterwards to release the session.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SignFinal`; [`Error::InvalidInput`] naming the length
+    /// needed if `out` is too small.
+    #[doc(alias = "C_SignFinal")]
+    pub fn finish_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        let session = self.op.session();
+        stream_into(&mut self.op, out, false, true, |out, len| {
+            raw::crypto::sign_final(session.inner(), session.handle(), out, len)
+        })
+    }
+}
+
+/// A multipart verification ([`Session::verify_stream`]). Holds the session's lock until
+/// dropped; dropping it unfinished cancels the verification.
+#[must_use = "dropping the stream cancels the verification"]
+pub struct VerifyStream<'a> {
+    op: Operation<'a>,
+    mechanism: &'a Mechanism<'a>,
+}
+
+stream_common!(VerifyStream);
+
+impl VerifyStream<'_> {
+    /// Feeds `data` to the verification.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_VerifyUpdate` (which ends the verification).
+    #[doc(alias = "C_VerifyUpdate")]
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        self.op
+            .track(raw::crypto::verify_update(
+                session.inner(),
+                session.handle(),
+                data,
+            ))?
+            .ok()
+    }
+
+    /// Ends the verification: `Ok(true)` if `signature` is valid, `Ok(false)` if the
+    /// module answers `CKR_SIGNATURE_INVALID` or `CKR_SIGNATURE_LEN_RANGE`.
+    ///
+    /// # Errors
+    /// Any other answer: [`Error::Module`] naming `C_VerifyFinal`.
+    #[doc(alias = "C_VerifyFinal")]
+    pub fn finish(mut self, signature: &[u8]) -> Result<bool> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        verdict(
+            &mut self.op,
+            raw::crypto::verify_final(session.inner(), session.handle(), signature),
+        )
+    }
+}

@@ -1,0 +1,473 @@
+//! Cryptographic functions: random numbers, digest, encrypt, decrypt, sign, verify; and
+//! the storage of mechanism parameter structs that carry pointers.
+//!
+//! Every wrapper takes slices and references; lengths are converted to `CK_ULONG` with a
+//! check (a slice longer than `CK_ULONG` can count is [`Error::InvalidInput`], never a
+//! silent truncation, RELIABILITY rule 25). Input buffers are only read by the module
+//! (the C prototypes are not `const`-correct, hence the `cast_mut`). An output argument
+//! is `Option<&mut [u8]>`: `None` passes NULL (the length query of the two-call idiom),
+//! `Some(buffer)` passes the buffer with `*len` set to its size; after the call `*len`
+//! holds what the module reported, which the output helper (`crate::output`) checks.
+
+use core::marker::PhantomData;
+
+use crate::context::Inner;
+use crate::error::{Error, Result};
+use crate::mechanism::Mechanism;
+use crate::raw::{call, Returned};
+
+/// A length as `CK_ULONG`, or [`Error::InvalidInput`] if it does not fit (32-bit
+/// `CK_ULONG` on Windows).
+pub(crate) fn ulong(len: usize, what: &str) -> Result<ffi::CK_ULONG> {
+    ffi::CK_ULONG::try_from(len).map_err(|_| Error::InvalidInput {
+        what: format!("{what} of {len} bytes is too long for a CK_ULONG length"),
+    })
+}
+
+/// The input pointer and length of `data` (the module only reads it).
+fn input(data: &[u8], what: &str) -> Result<(ffi::CK_BYTE_PTR, ffi::CK_ULONG)> {
+    Ok((data.as_ptr().cast_mut(), ulong(data.len(), what)?))
+}
+
+/// The pointer of an optional parameter slice: NULL when empty (the module never
+/// dereferences a zero-length parameter).
+fn param_pointer(data: &[u8]) -> ffi::CK_BYTE_PTR {
+    if data.is_empty() {
+        core::ptr::null_mut()
+    } else {
+        data.as_ptr().cast_mut()
+    }
+}
+
+/// The output pointer for `out`: NULL for `None` (a length query), else the buffer with
+/// `*len` set to its size (capped below `CK_UNAVAILABLE_INFORMATION`; announcing less
+/// than the buffer holds is always safe).
+fn output(out: Option<&mut [u8]>, len: &mut ffi::CK_ULONG) -> ffi::CK_BYTE_PTR {
+    match out {
+        None => {
+            *len = 0;
+            core::ptr::null_mut()
+        }
+        Some(out) => {
+            *len = ffi::CK_ULONG::try_from(out.len())
+                .unwrap_or(ffi::CK_ULONG::MAX)
+                .min(ffi::CK_ULONG::MAX - 1);
+            out.as_mut_ptr()
+        }
+    }
+}
+
+/// A mechanism parameter struct (`CK_GCM_PARAMS`, `CK_RSA_PKCS_OAEP_PARAMS`,
+/// `CK_EDDSA_PARAMS`) whose pointers point into slices borrowed for `'a`.
+///
+/// The struct is the generated one (RELIABILITY rule 27), wrapped transparently; it is
+/// only built by the constructors below, from shared slices, and neither this crate nor
+/// the module writes through its pointers. It is deliberately not `Copy`.
+#[repr(transparent)]
+pub(crate) struct Params<'a, T: Copy> {
+    value: T,
+    _borrow: PhantomData<&'a [u8]>,
+}
+
+impl<T: Copy> Clone for Params<'_, T> {
+    /// The copy points into the same borrowed slices, which outlive it.
+    fn clone(&self) -> Self {
+        Params {
+            value: self.value,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+// SAFETY: the only pointers in `value` come from `&'a [u8]` slices (see the constructors),
+// which are `Send + Sync`; they are only ever read (by the module, as input parameters).
+// Sending or sharing a `Params` is therefore as safe as sending or sharing those slices.
+unsafe impl<T: Copy> Send for Params<'_, T> {}
+// SAFETY: as for `Send`: shared access only reads the borrowed slices.
+unsafe impl<T: Copy> Sync for Params<'_, T> {}
+
+impl<T: Copy> Params<'_, T> {
+    /// A pointer to the struct, for `CK_MECHANISM.pParameter`; valid while `self` is
+    /// neither moved nor dropped.
+    pub(crate) fn as_ptr(&self) -> *const T {
+        &self.value
+    }
+}
+
+impl<'a> Params<'a, ffi::CK_GCM_PARAMS> {
+    /// `CK_GCM_PARAMS` for `iv`, `aad` and a tag of `tag_bits` bits.
+    pub(crate) fn gcm(iv: &'a [u8], aad: &'a [u8], tag_bits: u32) -> Result<Self> {
+        let iv_len = ulong(iv.len(), "the GCM IV")?;
+        let iv_bits = iv
+            .len()
+            .checked_mul(8)
+            .ok_or_else(|| Error::InvalidInput {
+                what: "the GCM IV is too long".into(),
+            })
+            .and_then(|bits| ulong(bits, "the GCM IV (in bits)"))?;
+        Ok(Params {
+            value: ffi::CK_GCM_PARAMS {
+                pIv: param_pointer(iv),
+                ulIvLen: iv_len,
+                ulIvBits: iv_bits,
+                pAAD: param_pointer(aad),
+                ulAADLen: ulong(aad.len(), "the GCM additional authenticated data")?,
+                ulTagBits: ffi::CK_ULONG::from(tag_bits),
+            },
+            _borrow: PhantomData,
+        })
+    }
+}
+
+impl<'a> Params<'a, ffi::CK_RSA_PKCS_OAEP_PARAMS> {
+    /// `CK_RSA_PKCS_OAEP_PARAMS` with `CKZ_DATA_SPECIFIED` and `label` (none: NULL, 0).
+    pub(crate) fn oaep(
+        hash: ffi::CK_MECHANISM_TYPE,
+        mgf: ffi::CK_RSA_PKCS_MGF_TYPE,
+        label: &'a [u8],
+    ) -> Result<Self> {
+        Ok(Params {
+            value: ffi::CK_RSA_PKCS_OAEP_PARAMS {
+                hashAlg: hash,
+                mgf,
+                source: ffi::CKZ_DATA_SPECIFIED,
+                pSourceData: param_pointer(label).cast(),
+                ulSourceDataLen: ulong(label.len(), "the OAEP label")?,
+            },
+            _borrow: PhantomData,
+        })
+    }
+}
+
+impl Params<'static, ffi::CK_RSA_PKCS_OAEP_PARAMS> {
+    /// `CK_RSA_PKCS_OAEP_PARAMS` with `CKZ_DATA_SPECIFIED` and no label.
+    pub(crate) fn oaep_unlabelled(
+        hash: ffi::CK_MECHANISM_TYPE,
+        mgf: ffi::CK_RSA_PKCS_MGF_TYPE,
+    ) -> Self {
+        Params {
+            value: ffi::CK_RSA_PKCS_OAEP_PARAMS {
+                hashAlg: hash,
+                mgf,
+                source: ffi::CKZ_DATA_SPECIFIED,
+                pSourceData: core::ptr::null_mut(),
+                ulSourceDataLen: 0,
+            },
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a> Params<'a, ffi::CK_EDDSA_PARAMS> {
+    /// `CK_EDDSA_PARAMS`: pre-hash flag and context data (empty: NULL, 0).
+    pub(crate) fn eddsa(prehash: bool, context: &'a [u8]) -> Result<Self> {
+        Ok(Params {
+            value: ffi::CK_EDDSA_PARAMS {
+                phFlag: if prehash { ffi::CK_TRUE } else { ffi::CK_FALSE },
+                ulContextDataLen: ulong(context.len(), "the EdDSA context")?,
+                pContextData: param_pointer(context),
+            },
+            _borrow: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+impl<T: Copy> Params<'_, T> {
+    /// The struct, by value (fields of a packed struct are never borrowed).
+    pub(crate) fn get(&self) -> T {
+        self.value
+    }
+}
+
+/// `C_GenerateRandom` filling `out`.
+pub(crate) fn generate_random(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    out: &mut [u8],
+) -> Result<Returned> {
+    let len = ulong(out.len(), "the random output")?;
+    let buf = out.as_mut_ptr();
+    // SAFETY: `buf` is writable for `len` bytes.
+    unsafe { call!(inner, C_GenerateRandom(h, buf, len)) }
+}
+
+/// `C_SeedRandom` with `seed`.
+pub(crate) fn seed_random(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    seed: &[u8],
+) -> Result<Returned> {
+    let (seed, len) = input(seed, "the seed")?;
+    // SAFETY: `seed` is readable for `len` bytes.
+    unsafe { call!(inner, C_SeedRandom(h, seed, len)) }
+}
+
+/// Generates a wrapper for an `*Init` function taking a mechanism (and a key).
+macro_rules! init {
+    ($(#[$doc:meta])* $name:ident, $function:ident) => {
+        $(#[$doc])*
+        ///
+        /// The mechanism's parameter storage must outlive the operation: the multi-step
+        /// guards borrow the `Mechanism` for their lifetime (RELIABILITY rule 28).
+        pub(crate) fn $name(
+            inner: &Inner,
+            h: ffi::CK_SESSION_HANDLE,
+            mechanism: &Mechanism<'_>,
+            key: ffi::CK_OBJECT_HANDLE,
+        ) -> Result<Returned> {
+            let mut ck = mechanism.to_ck();
+            // SAFETY: `ck` is a valid CK_MECHANISM whose parameter points into
+            // `mechanism` (or the buffers it borrows), alive for the operation.
+            unsafe { call!(inner, $function(h, &mut ck, key)) }
+        }
+    };
+}
+
+/// Generates a wrapper for a function with one input and a variable-length output.
+macro_rules! in_out {
+    ($(#[$doc:meta])* $name:ident, $function:ident, $what:literal) => {
+        $(#[$doc])*
+        pub(crate) fn $name(
+            inner: &Inner,
+            h: ffi::CK_SESSION_HANDLE,
+            data: &[u8],
+            out: Option<&mut [u8]>,
+            len: &mut ffi::CK_ULONG,
+        ) -> Result<Returned> {
+            let (data, data_len) = input(data, $what)?;
+            let buf = output(out, len);
+            // SAFETY: `data` is readable for `data_len` bytes; `buf` is NULL or writable
+            // for `*len` bytes; `len` is writable.
+            unsafe { call!(inner, $function(h, data, data_len, buf, len)) }
+        }
+    };
+}
+
+/// Generates a wrapper for a `*Final` function with a variable-length output.
+macro_rules! out {
+    ($(#[$doc:meta])* $name:ident, $function:ident) => {
+        $(#[$doc])*
+        pub(crate) fn $name(
+            inner: &Inner,
+            h: ffi::CK_SESSION_HANDLE,
+            out: Option<&mut [u8]>,
+            len: &mut ffi::CK_ULONG,
+        ) -> Result<Returned> {
+            let buf = output(out, len);
+            // SAFETY: `buf` is NULL or writable for `*len` bytes; `len` is writable.
+            unsafe { call!(inner, $function(h, buf, len)) }
+        }
+    };
+}
+
+/// Generates a wrapper for an `*Update` function without output.
+macro_rules! update {
+    ($(#[$doc:meta])* $name:ident, $function:ident) => {
+        $(#[$doc])*
+        pub(crate) fn $name(
+            inner: &Inner,
+            h: ffi::CK_SESSION_HANDLE,
+            data: &[u8],
+        ) -> Result<Returned> {
+            let (data, len) = input(data, "the input")?;
+            // SAFETY: `data` is readable for `len` bytes.
+            unsafe { call!(inner, $function(h, data, len)) }
+        }
+    };
+}
+
+/// `C_DigestInit` (no key).
+pub(crate) fn digest_init(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    mechanism: &Mechanism<'_>,
+) -> Result<Returned> {
+    let mut ck = mechanism.to_ck();
+    // SAFETY: `ck` is a valid CK_MECHANISM whose parameter points into `mechanism`
+    // (or the buffers it borrows), alive for the operation.
+    unsafe { call!(inner, C_DigestInit(h, &mut ck)) }
+}
+
+in_out!(
+    /// `C_Digest`.
+    digest, C_Digest, "the data to digest"
+);
+update!(
+    /// `C_DigestUpdate`.
+    digest_update, C_DigestUpdate
+);
+
+/// `C_DigestKey`.
+pub(crate) fn digest_key(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    key: ffi::CK_OBJECT_HANDLE,
+) -> Result<Returned> {
+    // SAFETY: plain values only.
+    unsafe { call!(inner, C_DigestKey(h, key)) }
+}
+
+out!(
+    /// `C_DigestFinal`.
+    digest_final, C_DigestFinal
+);
+
+init!(
+    /// `C_EncryptInit`.
+    encrypt_init, C_EncryptInit
+);
+in_out!(
+    /// `C_Encrypt`.
+    encrypt, C_Encrypt, "the plaintext"
+);
+in_out!(
+    /// `C_EncryptUpdate`.
+    encrypt_update, C_EncryptUpdate, "the plaintext"
+);
+out!(
+    /// `C_EncryptFinal`.
+    encrypt_final, C_EncryptFinal
+);
+
+init!(
+    /// `C_DecryptInit`.
+    decrypt_init, C_DecryptInit
+);
+in_out!(
+    /// `C_Decrypt`.
+    decrypt, C_Decrypt, "the ciphertext"
+);
+in_out!(
+    /// `C_DecryptUpdate`.
+    decrypt_update, C_DecryptUpdate, "the ciphertext"
+);
+out!(
+    /// `C_DecryptFinal`.
+    decrypt_final, C_DecryptFinal
+);
+
+init!(
+    /// `C_SignInit`.
+    sign_init, C_SignInit
+);
+in_out!(
+    /// `C_Sign`.
+    sign, C_Sign, "the data to sign"
+);
+update!(
+    /// `C_SignUpdate`.
+    sign_update, C_SignUpdate
+);
+out!(
+    /// `C_SignFinal`.
+    sign_final, C_SignFinal
+);
+
+init!(
+    /// `C_VerifyInit`.
+    verify_init, C_VerifyInit
+);
+
+/// `C_Verify`.
+pub(crate) fn verify(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<Returned> {
+    let (data, data_len) = input(data, "the data to verify")?;
+    let (signature, signature_len) = input(signature, "the signature")?;
+    // SAFETY: both buffers are readable for their lengths.
+    unsafe { call!(inner, C_Verify(h, data, data_len, signature, signature_len)) }
+}
+
+update!(
+    /// `C_VerifyUpdate`.
+    verify_update, C_VerifyUpdate
+);
+
+/// `C_VerifyFinal`.
+pub(crate) fn verify_final(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    signature: &[u8],
+) -> Result<Returned> {
+    let (signature, len) = input(signature, "the signature")?;
+    // SAFETY: `signature` is readable for `len` bytes.
+    unsafe { call!(inner, C_VerifyFinal(h, signature, len)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_transparent_over_the_generated_structs() {
+        use core::mem::{align_of, size_of};
+        assert_eq!(
+            size_of::<Params<'_, ffi::CK_GCM_PARAMS>>(),
+            size_of::<ffi::CK_GCM_PARAMS>()
+        );
+        assert_eq!(
+            align_of::<Params<'_, ffi::CK_GCM_PARAMS>>(),
+            align_of::<ffi::CK_GCM_PARAMS>()
+        );
+        assert_eq!(
+            size_of::<Params<'_, ffi::CK_RSA_PKCS_OAEP_PARAMS>>(),
+            size_of::<ffi::CK_RSA_PKCS_OAEP_PARAMS>()
+        );
+        assert_eq!(
+            size_of::<Params<'_, ffi::CK_EDDSA_PARAMS>>(),
+            size_of::<ffi::CK_EDDSA_PARAMS>()
+        );
+    }
+
+    #[test]
+    fn gcm_params_point_into_the_borrowed_slices() {
+        let iv = [7u8; 12];
+        let aad = *b"header";
+        let params = Params::gcm(&iv, &aad, 128).unwrap();
+        let ck = params.get();
+        assert_eq!(ck.pIv.cast_const(), iv.as_ptr());
+        assert_eq!({ ck.ulIvLen }, 12);
+        assert_eq!({ ck.ulIvBits }, 96);
+        assert_eq!(ck.pAAD.cast_const(), aad.as_ptr());
+        assert_eq!({ ck.ulAADLen }, 6);
+        assert_eq!({ ck.ulTagBits }, 128);
+        let empty = Params::gcm(&iv, &[], 96).unwrap().get();
+        assert!(empty.pAAD.is_null());
+        assert_eq!({ empty.ulAADLen }, 0);
+    }
+
+    #[test]
+    fn oaep_and_eddsa_params_use_null_for_empty_data() {
+        let oaep = Params::oaep(ffi::CKM_SHA_1, ffi::CKG_MGF1_SHA1, &[])
+            .unwrap()
+            .get();
+        assert!(oaep.pSourceData.is_null());
+        assert_eq!({ oaep.ulSourceDataLen }, 0);
+        assert_eq!({ oaep.source }, ffi::CKZ_DATA_SPECIFIED);
+        let label = *b"label";
+        let oaep = Params::oaep(ffi::CKM_SHA256, ffi::CKG_MGF1_SHA256, &label)
+            .unwrap()
+            .get();
+        assert_eq!(oaep.pSourceData.cast_const().cast(), label.as_ptr());
+        assert_eq!({ oaep.ulSourceDataLen }, 5);
+
+        let eddsa = Params::eddsa(true, &[]).unwrap().get();
+        assert_eq!({ eddsa.phFlag }, ffi::CK_TRUE);
+        assert!(eddsa.pContextData.is_null());
+    }
+
+    #[test]
+    fn output_pointer_is_null_for_a_query_and_sized_for_a_buffer() {
+        let mut len = 99;
+        assert!(output(None, &mut len).is_null());
+        assert_eq!(len, 0);
+        let mut buf = [0u8; 17];
+        let p = output(Some(&mut buf), &mut len);
+        assert_eq!(p, buf.as_mut_ptr());
+        assert_eq!(len, 17);
+    }
+}
