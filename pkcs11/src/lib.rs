@@ -1,13 +1,4 @@
-//! Safe, thread-friendly access to PKCS #11 ("Cryptoki") modules.
-//!
-//! - [`Pkcs11`]: one initialized module per process, shared by every handle and
-//!   session, finalized when the last is gone.
-//! - [`Session`]: an open session, `Send + Sync`, closed on drop; multi-step operations
-//!   return an [`Operation`] guard that holds the session's reentrant lock.
-//! - [`Error`] and [`Rv`]: every `CKR_*` code as its own kind, with the failing function.
-//!
-//! The raw bindings are re-exported as [`ffi`] (the `pkcs11-sys` crate).
-
+#![doc = include_str!("../../README.md")]
 #![deny(unsafe_code)]
 
 pub use ffi;

@@ -114,26 +114,28 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// `cargo xtask demo`: a throwaway SoftHSM token, shown through `pkcs11-sys`.
+/// `cargo xtask demo`: a throwaway SoftHSM token, toured through the safe API.
 fn demo(args: &[String]) -> Result {
     if let Some(extra) = args.first() {
         return Err(format!("demo takes no options (got `{extra}`)"));
     }
     deps::ensure(deps::Purpose::Demo)?;
     let dir = workspace_root().join("target/xtask-demo");
-    let token = softhsm::Token::create(&dir, "xtask-demo", "so-pin-1234", "1234")?;
+    let (label, pin) = ("xtask-demo", "1234");
+    let token = softhsm::Token::create(&dir, label, "so-pin-1234", pin)?;
     run_cmd(
         cargo()
             .args([
                 "run",
                 "--quiet",
                 "--package",
-                "pkcs11-sys",
+                "pkcs11",
                 "--example",
-                "raw_demo",
+                "tour",
                 "--",
             ])
             .arg(&token.module)
+            .args([label, pin])
             .env("SOFTHSM2_CONF", &token.conf),
     )
 }
