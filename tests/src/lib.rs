@@ -176,3 +176,61 @@ pub fn compile_shared_library(dir: &Path, name: &str, source: &str, extra: &[&st
     );
     output_path
 }
+
+/// Aborts the process with a message unless dropped within a time limit: a test that
+/// deadlocks must fail the run, not hang it.
+///
+/// ```no_run
+/// let _watchdog = pkcs11_tests::Watchdog::new("my test", std::time::Duration::from_secs(30));
+/// // ... the test; the watchdog is disarmed when `_watchdog` is dropped.
+/// ```
+#[derive(Debug)]
+pub struct Watchdog {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Watchdog {
+    /// Starts a thread that aborts the process if this watchdog is still alive after
+    /// `limit`; `what` names the test in the message.
+    pub fn new(what: &'static str, limit: std::time::Duration) -> Watchdog {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&done);
+        std::thread::spawn(move || {
+            use std::io::Write as _;
+            let start = std::time::Instant::now();
+            while !flag.load(Ordering::Acquire) {
+                if start.elapsed() > limit {
+                    // Straight to the process's stderr: the test harness captures
+                    // `eprintln!` of test threads and would lose it in the abort.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "WATCHDOG: {what} did not finish within {limit:?}: deadlock?"
+                    );
+                    std::process::abort();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        Watchdog { done }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Release);
+    }
+}
+
+/// `C_GetInfo` through a separately loaded SoftHSM table, bypassing the safe crate:
+/// `CKR_OK` while the module is initialized in this process,
+/// `CKR_CRYPTOKI_NOT_INITIALIZED` once it is finalized.
+///
+/// # Panics
+/// If SoftHSM cannot be loaded.
+pub fn softhsm_get_info_rv() -> pkcs11_sys::CK_RV {
+    let module = pkcs11_sys::Module::load(softhsm_module()).expect("load SoftHSM");
+    let mut info = pkcs11_sys::CK_INFO::default();
+    let get_info = module.functions().C_GetInfo.expect("SoftHSM has C_GetInfo");
+    // SAFETY: `info` is a writable CK_INFO that outlives the call.
+    unsafe { get_info(&mut info) }
+}

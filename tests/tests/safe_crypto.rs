@@ -12,8 +12,7 @@
 //! token and one logged-in session with the keys, and take turns. Keys are made through
 //! the raw function table (key generation in the safe API is another module's job).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -25,7 +24,7 @@ use pkcs11::{
     PssParams, Rv, Session, UserType,
 };
 use pkcs11_sys as sys;
-use pkcs11_tests::{softhsm_module, SoftHsmToken};
+use pkcs11_tests::{softhsm_module, SoftHsmToken, Watchdog};
 use sha2::Digest;
 
 /// The AES-256 key (a session object made from this known value, so that `aes-gcm` can
@@ -314,36 +313,6 @@ fn fixture() -> &'static Fixture {
 fn lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Aborts the process with a message if not dropped within `limit`: a deadlock must
-/// fail the run, not hang it.
-struct Watchdog {
-    done: Arc<AtomicBool>,
-}
-
-impl Watchdog {
-    fn new(what: &'static str, limit: Duration) -> Watchdog {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let start = std::time::Instant::now();
-            while !flag.load(Ordering::Acquire) {
-                if start.elapsed() > limit {
-                    eprintln!("WATCHDOG: {what} did not finish within {limit:?}: deadlock?");
-                    std::process::abort();
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        Watchdog { done }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Release);
-    }
 }
 
 fn gcm_reference(iv: &[u8], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
