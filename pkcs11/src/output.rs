@@ -222,19 +222,24 @@ pub(crate) fn into_slice(
 }
 
 #[cfg(test)]
+pub(crate) mod proptests;
+
+#[cfg(test)]
 mod tests {
     use std::cell::RefCell;
 
     use super::*;
 
-    /// A scripted module function: each call pops (rv, len, bytes to write).
-    struct Script {
+    /// A scripted module function: each call pops (rv, len, bytes to write). Shared with
+    /// the property tests ([`super::proptests`]).
+    pub(super) struct Script {
         steps: RefCell<Vec<(ffi::CK_RV, ffi::CK_ULONG, Vec<u8>)>>,
-        seen: RefCell<Vec<Option<usize>>>,
+        /// The size of the buffer of every call made (`None` for a NULL length query).
+        pub(super) seen: RefCell<Vec<Option<usize>>>,
     }
 
     impl Script {
-        fn new(mut steps: Vec<(ffi::CK_RV, ffi::CK_ULONG, Vec<u8>)>) -> Script {
+        pub(super) fn new(mut steps: Vec<(ffi::CK_RV, ffi::CK_ULONG, Vec<u8>)>) -> Script {
             steps.reverse();
             Script {
                 steps: RefCell::new(steps),
@@ -242,11 +247,19 @@ mod tests {
             }
         }
 
-        fn call(&self, out: Option<&mut [u8]>, len: &mut ffi::CK_ULONG) -> Result<Returned> {
+        /// One call: writes the step's bytes (as many as the buffer holds: a module
+        /// never writes past the length it was given), reports the step's length and
+        /// returns its value.
+        pub(super) fn call(
+            &self,
+            out: Option<&mut [u8]>,
+            len: &mut ffi::CK_ULONG,
+        ) -> Result<Returned> {
             self.seen.borrow_mut().push(out.as_ref().map(|o| o.len()));
             let (rv, reported, bytes) = self.steps.borrow_mut().pop().expect("extra call");
             if let Some(out) = out {
-                out[..bytes.len()].copy_from_slice(&bytes);
+                let n = bytes.len().min(out.len());
+                out[..n].copy_from_slice(&bytes[..n]);
             }
             *len = reported;
             Ok(Returned {

@@ -474,12 +474,17 @@ impl<'s> Operation<'s> {
     }
 
     /// Records a call of this operation. Per PKCS #11, every error but
-    /// `CKR_BUFFER_TOO_SMALL` ends the operation, so the guard stops tracking it.
-    #[allow(dead_code)] // used by the operation modules as they land
+    /// `CKR_BUFFER_TOO_SMALL` ends the operation, so the guard stops tracking it — except
+    /// `CKR_FUNCTION_NOT_SUPPORTED`: SoftHSM answers it to multi-part RSA calls and keeps
+    /// the operation active, so the guard still cancels it when dropped (a cancel of an
+    /// ended operation only costs a call answered `CKR_OPERATION_NOT_INITIALIZED`).
     pub(crate) fn track(&mut self, returned: Result<Returned>) -> Result<Returned> {
         let returned = self.session.track(returned);
         match &returned {
-            Ok(r) if r.rv == ffi::CKR_OK || r.rv == ffi::CKR_BUFFER_TOO_SMALL => {}
+            Ok(r) if matches!(
+                r.rv,
+                ffi::CKR_OK | ffi::CKR_BUFFER_TOO_SMALL | ffi::CKR_FUNCTION_NOT_SUPPORTED
+            ) => {}
             Ok(_) => self.running = false,
             Err(_) => {}
         }
@@ -487,7 +492,6 @@ impl<'s> Operation<'s> {
     }
 
     /// Marks the operation as ended by the module (a final call returned).
-    #[allow(dead_code)] // used by the operation modules as they land
     pub(crate) fn ended(&mut self) {
         self.running = false;
     }

@@ -263,7 +263,7 @@ fn compare_with_reference(mismatches: &mut Vec<String>) -> Counts {
 }
 
 #[test]
-fn same_values_layouts_and_types_as_cryptoki_sys() {
+fn rule_25_27_same_values_layouts_and_types_as_cryptoki_sys() {
     let mut mismatches = Vec::new();
     let counts = compare_with_reference(&mut mismatches);
     eprintln!("compared with cryptoki-sys 0.5.0: {counts:?}");
@@ -383,7 +383,7 @@ fn names_in(source: &str) -> Names {
 }
 
 #[test]
-fn every_cryptoki_sys_item_exists_in_ours() {
+fn rule_25_every_cryptoki_sys_item_exists_in_ours() {
     let file = cryptoki_sys_dir()
         .join("src/bindings")
         .join(their_bindings_file());

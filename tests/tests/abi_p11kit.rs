@@ -310,7 +310,7 @@ struct Counts {
 }
 
 #[test]
-fn same_values_and_layouts_as_p11_kit() {
+fn rule_25_26_same_values_and_layouts_as_p11_kit() {
     let header = Path::new(INCLUDE_DIR).join("p11-kit/pkcs11.h");
     assert!(
         header.is_file(),

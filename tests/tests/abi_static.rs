@@ -122,7 +122,7 @@ fn slots(size: usize) -> usize {
 }
 
 #[test]
-fn function_tables_have_68_92_and_104_slots() {
+fn rule_25_26_function_tables_have_68_92_and_104_slots() {
     // The same facts the const assertions prove, reported for the target at hand.
     let counts = [
         slots(size_of::<CK_FUNCTION_LIST>()),

@@ -83,7 +83,7 @@ fn system_library_is_not_a_module() {
 }
 
 #[test]
-fn failing_entry_point_reports_function_and_code() {
+fn rule_01_failing_entry_point_reports_function_and_code() {
     let dir = TempDir::new("failing");
     // Only C_GetFunctionList, answering CKR_GENERAL_ERROR (0x5).
     let path = compile_shared_library(
@@ -112,7 +112,7 @@ fn failing_entry_point_reports_function_and_code() {
 }
 
 #[test]
-fn ok_with_null_table_is_an_error() {
+fn rule_02_ok_with_null_table_is_an_error() {
     let dir = TempDir::new("null-table");
     let path = compile_shared_library(
         dir.path(),

@@ -154,7 +154,7 @@ fn softhsm_uses_the_application_mutexes_and_destroys_them_all() {
 }
 
 #[test]
-fn a_panic_in_lock_surfaces_after_the_module_call_and_the_module_survives() {
+fn rule_31_a_panic_in_lock_surfaces_after_the_module_call_and_the_module_survives() {
     let _turn = turn();
     let token = token();
     let p11 = Pkcs11::open_with_mutexes::<Counting>(softhsm_module()).unwrap();
@@ -183,7 +183,7 @@ fn a_panic_in_lock_surfaces_after_the_module_call_and_the_module_survives() {
 }
 
 #[test]
-fn a_panic_in_create_during_initialize_surfaces_and_leaves_the_module_finalized() {
+fn rule_31_a_panic_in_create_during_initialize_surfaces_and_leaves_the_module_finalized() {
     let _turn = turn();
     PANIC_IN_CREATE.store(true, Ordering::SeqCst);
     let caught = panic::catch_unwind(|| Pkcs11::open_with_mutexes::<Counting>(softhsm_module()));
@@ -204,7 +204,7 @@ fn a_panic_in_create_during_initialize_surfaces_and_leaves_the_module_finalized(
 }
 
 #[test]
-fn open_with_mutexes_shares_an_initialization_made_without_them() {
+fn rule_06_open_with_mutexes_shares_an_initialization_made_without_them() {
     let _turn = turn();
     let plain = Pkcs11::open(softhsm_module()).unwrap();
     assert_eq!(plain.app_mutexes(), None);
@@ -221,7 +221,7 @@ fn open_with_mutexes_shares_an_initialization_made_without_them() {
 }
 
 #[test]
-fn app_mutexes_serve_several_threads() {
+fn rule_09_app_mutexes_serve_several_threads() {
     let _turn = turn();
     let token = token();
     let p11 = Pkcs11::open_with_mutexes::<Counting>(softhsm_module()).unwrap();
@@ -250,7 +250,7 @@ fn app_mutexes_serve_several_threads() {
 // --- Notifications --------------------------------------------------------------------
 
 #[test]
-fn sessions_with_a_notify_callback_open_on_softhsm_and_work() {
+fn rule_32_sessions_with_a_notify_callback_open_on_softhsm_and_work() {
     let _turn = turn();
     let token = token();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();
@@ -302,7 +302,7 @@ fn sessions_with_a_notify_callback_open_on_softhsm_and_work() {
 }
 
 #[test]
-fn a_notify_panic_on_a_module_thread_is_resumed_at_the_next_call() {
+fn rule_31_32_a_notify_panic_on_a_module_thread_is_resumed_at_the_next_call() {
     let _turn = turn();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();
     let session = first_slot(&p11)
@@ -327,7 +327,7 @@ fn a_notify_panic_on_a_module_thread_is_resumed_at_the_next_call() {
 }
 
 #[test]
-fn session_is_send_and_sync_with_a_notify_callback() {
+fn rule_32_session_is_send_and_sync_with_a_notify_callback() {
     fn shared<T: Send + Sync>(_: &T) {}
     let _turn = turn();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();

@@ -405,7 +405,7 @@ fn sha_digests_match_the_fips_180_examples_and_sha2() {
 }
 
 #[test]
-fn digest_into_with_exact_larger_and_too_small_buffers() {
+fn rule_15_digest_into_with_exact_larger_and_too_small_buffers() {
     let _turn = lock();
     let s = &fixture().session;
     let mut exact = [0u8; 32];
@@ -437,7 +437,7 @@ fn digest_into_with_exact_larger_and_too_small_buffers() {
 }
 
 #[test]
-fn digest_stream_equals_single_digest_and_digests_a_key_value() {
+fn rule_16_digest_stream_equals_single_digest_and_digests_a_key_value() {
     let _turn = lock();
     let f = fixture();
     let s = &f.session;
@@ -524,7 +524,7 @@ fn hmac_sha256_matches_rfc_4231_and_verifies() {
 }
 
 #[test]
-fn aes_gcm_round_trip_agrees_with_aes_gcm_and_detects_tampering() {
+fn rule_27_28_aes_gcm_round_trip_agrees_with_aes_gcm_and_detects_tampering() {
     let _turn = lock();
     let f = fixture();
     let s = &f.session;
@@ -651,7 +651,7 @@ fn aes_cbc_pad_stream_of_several_updates_equals_single_part() {
 }
 
 #[test]
-fn encrypt_and_decrypt_into_with_exact_and_too_small_buffers() {
+fn rule_15_34_encrypt_and_decrypt_into_with_exact_and_too_small_buffers() {
     let _turn = lock();
     let f = fixture();
     let s = &f.session;
@@ -780,7 +780,7 @@ fn eddsa_signatures_verify_and_reject_a_modified_message() {
 }
 
 #[test]
-fn rsa_pkcs_and_pss_signatures_verify_and_reject_modified_messages() {
+fn rule_27_rsa_pkcs_and_pss_signatures_verify_and_reject_modified_messages() {
     let _turn = lock();
     let f = fixture();
     let s = &f.session;
@@ -837,7 +837,7 @@ fn rsa_pkcs_and_pss_signatures_verify_and_reject_modified_messages() {
 }
 
 #[test]
-fn rsa_oaep_round_trip_and_too_small_buffers_leave_the_session_usable() {
+fn rule_16_27_rsa_oaep_round_trip_and_too_small_buffers_leave_the_session_usable() {
     let _turn = lock();
     let f = fixture();
     let s = &f.session;
@@ -882,7 +882,7 @@ fn rsa_oaep_round_trip_and_too_small_buffers_leave_the_session_usable() {
 }
 
 #[test]
-fn a_dropped_half_fed_stream_leaves_the_session_usable() {
+fn rule_16_a_dropped_half_fed_stream_leaves_the_session_usable() {
     let _turn = lock();
     let f = fixture();
     let s = &f.session;
@@ -941,6 +941,16 @@ fn a_dropped_half_fed_stream_leaves_the_session_usable() {
         .encrypt(&oaep, f.rsa.public, b"after a dropped RSA stream")
         .unwrap();
     let stream = s.decrypt_stream(&oaep, f.rsa.private).unwrap();
+    drop(stream);
+    // SoftHSM also refuses C_EncryptUpdate for RSA with CKR_FUNCTION_NOT_SUPPORTED and
+    // keeps the operation: the guard must still cancel it when dropped.
+    let mut stream = s.encrypt_stream(&oaep, f.rsa.public).unwrap();
+    let refused = stream.update(b"x").unwrap_err();
+    assert_eq!(
+        refused.rv(),
+        Some(pkcs11::Rv::FunctionNotSupported),
+        "{refused}"
+    );
     drop(stream);
     assert_eq!(
         &*s.decrypt(&oaep, f.rsa.private, &ciphertext).unwrap(),
@@ -1008,7 +1018,7 @@ fn a_second_operation_of_the_same_kind_on_the_same_thread_is_operation_active() 
 }
 
 #[test]
-fn eight_threads_share_one_logged_in_session() {
+fn rule_09_eight_threads_share_one_logged_in_session() {
     let _turn = lock();
     let _watchdog = Watchdog::new("the 8-thread shared-session test", Duration::from_secs(60));
     let f = fixture();

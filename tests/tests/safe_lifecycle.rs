@@ -116,7 +116,7 @@ fn rule_07_module_initialized_by_raw_calls_is_adopted_and_left_initialized() {
 }
 
 #[test]
-fn wrong_pin_is_pin_incorrect_naming_c_login() {
+fn rule_12_33_wrong_pin_is_pin_incorrect_naming_c_login() {
     let _turn = lock();
     let token = token();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();
@@ -158,7 +158,7 @@ fn wrong_pin_is_pin_incorrect_naming_c_login() {
 }
 
 #[test]
-fn explicit_finalize_refuses_later_calls_without_reaching_the_module() {
+fn rule_11_explicit_finalize_refuses_later_calls_without_reaching_the_module() {
     let _turn = lock();
     let _ = token();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();

@@ -86,7 +86,7 @@ fn sorted_by_type(mut template: Vec<Attribute>) -> Vec<Attribute> {
 }
 
 #[test]
-fn a_data_object_and_a_secret_key_read_back_every_attribute_kind() {
+fn rule_21_22_a_data_object_and_a_secret_key_read_back_every_attribute_kind() {
     let _turn = lock();
     let session = user_session();
 
@@ -387,7 +387,7 @@ fn a_second_find_on_the_same_thread_is_operation_active_not_a_hang() {
 }
 
 #[test]
-fn a_mixed_template_gives_per_attribute_results() {
+fn rule_19_a_mixed_template_gives_per_attribute_results() {
     let _turn = lock();
     let session = user_session();
     let key = session
@@ -459,7 +459,7 @@ fn a_mixed_template_gives_per_attribute_results() {
 }
 
 #[test]
-fn copy_destroy_set_attributes_and_object_size() {
+fn rule_20_copy_destroy_set_attributes_and_object_size() {
     let _turn = lock();
     let session = user_session();
     let original = session

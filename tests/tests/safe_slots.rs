@@ -234,7 +234,7 @@ fn slot_and_token_info_match_softhsm2_util() {
 }
 
 #[test]
-fn token_info_counts_are_count_variants_and_fields_match_the_raw_struct() {
+fn rule_20_token_info_counts_are_count_variants_and_fields_match_the_raw_struct() {
     let (_turn, p11) = open();
     let slot = main_slot(&p11);
     let _ro = slot.open_ro_session().unwrap();
@@ -550,7 +550,7 @@ fn init_pin_set_pin_and_login_with_the_new_pin() {
 }
 
 #[test]
-fn session_info_follows_login_and_logout() {
+fn rule_12_session_info_follows_login_and_logout() {
     let (_turn, p11) = open();
     let slot = main_slot(&p11);
     let user_pin = Pin::from(token().user_pin);
@@ -591,7 +591,7 @@ fn session_info_follows_login_and_logout() {
 }
 
 #[test]
-fn login_protected_passes_a_null_pin_and_login_user_needs_a_3_0_interface() {
+fn rule_03_login_protected_passes_a_null_pin_and_login_user_needs_a_3_0_interface() {
     let (_turn, p11) = open();
     let slot = main_slot(&p11);
     assert!(!slot
@@ -995,7 +995,7 @@ fn mock_slot_events_poll_and_block() {
 }
 
 #[test]
-fn mock_finalize_wakes_a_blocked_wait_without_waiting_for_it() {
+fn rule_10_mock_finalize_wakes_a_blocked_wait_without_waiting_for_it() {
     let (_turn, mock) = mock();
     let p11 = Pkcs11::open(&mock.path).unwrap();
     let waiter = {
@@ -1025,7 +1025,7 @@ fn mock_finalize_wakes_a_blocked_wait_without_waiting_for_it() {
 }
 
 #[test]
-fn mock_login_user_passes_user_type_pin_and_username() {
+fn rule_03_mock_login_user_passes_user_type_pin_and_username() {
     let (_turn, mock) = mock();
     let p11 = Pkcs11::open(&mock.path).unwrap();
     let session = p11.slot(7).open_ro_session().unwrap();

@@ -103,7 +103,7 @@ fn token_slot(f: &CK_FUNCTION_LIST) -> CK_SLOT_ID {
 }
 
 #[test]
-fn negotiates_a_consistent_table() {
+fn rule_01_03_negotiates_a_consistent_table() {
     let _turn = lock();
     let module = Module::load(softhsm_module()).expect("load SoftHSM");
     let version = module.version();
@@ -328,7 +328,7 @@ fn session_login_random_and_digest() {
 }
 
 #[test]
-fn tables_keep_the_library_loaded() {
+fn rule_10_tables_keep_the_library_loaded() {
     let _turn = lock();
     let module = initialized();
     // A copy of the table outlives the Module that produced it.

@@ -366,8 +366,12 @@ impl Entry {
             )));
         }
         let is_values = matches!(self.state, State::Values { .. });
-        if !self.solo && !sent_value.is_null() && len == sent_len && !is_values {
-            // The room is larger than the value: the module skipped this attribute.
+        let is_fetch = matches!(self.state, State::Fetch(_));
+        if !sent_value.is_null() && len == sent_len && (!self.solo && !is_values || is_fetch) {
+            // The room is larger than the value: the module skipped this attribute, or
+            // left the length as it was given. Asked on its own, then again (boundedly):
+            // the room's size is never taken for the value's (it would pad the value
+            // with bytes the module never wrote).
             return self.go_solo();
         }
         // `len` is at most a buffer we allocated (or, for a query, checked below).
@@ -547,7 +551,9 @@ impl Entry {
                     AttributeType(ty)
                 )));
             }
-            if len == capacity && !self.solo {
+            if len == capacity {
+                // The buffer is larger than the value: the length was left as given.
+                // Never taken for the value's (asked on its own, then again, boundedly).
                 return self.go_solo();
             }
             let n = len as usize;
@@ -784,26 +790,29 @@ impl<'a> InTemplate<'a> {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
     /// A value of the simulated object.
-    #[derive(Clone)]
-    enum Sim {
+    #[derive(Clone, Debug)]
+    pub(super) enum Sim {
         Bytes(Vec<u8>),
         Sensitive,
         Template(Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>),
     }
 
     /// A simulated `C_GetAttributeValue` over one object, spec-conformant unless told
-    /// to misbehave.
+    /// to misbehave. Shared with the property tests ([`super::proptests`]).
     #[derive(Default)]
-    struct SimModule {
-        object: BTreeMap<CK_ATTRIBUTE_TYPE, Sim>,
-        calls: usize,
+    pub(super) struct SimModule {
+        pub(super) object: BTreeMap<CK_ATTRIBUTE_TYPE, Sim>,
+        pub(super) calls: usize,
         /// Stop at the first attribute that fails, leaving the rest untouched.
-        stop_at_first_error: bool,
+        pub(super) stop_at_first_error: bool,
         /// Answer every length query with this.
         query_len: Option<CK_ULONG>,
         /// After copying a value, report this many bytes more than its length.
@@ -811,8 +820,91 @@ mod tests {
         /// Point nested values at the module's own memory instead of copying.
         redirect_nested: bool,
         /// Append 16 bytes to this attribute's value before the next `n` calls.
-        grow: Option<(CK_ATTRIBUTE_TYPE, usize)>,
+        pub(super) grow: Option<(CK_ATTRIBUTE_TYPE, usize)>,
+        /// Misbehaviours of single attributes, each for its next `n` answers.
+        pub(super) lies: BTreeMap<CK_ATTRIBUTE_TYPE, (Lie, usize)>,
+        /// The call's return value.
+        pub(super) rv_policy: RvPolicy,
+        /// For every call, its return value.
+        pub(super) returned: Vec<CK_RV>,
+        /// For every call, the attributes it left `CK_UNAVAILABLE_INFORMATION` (whatever
+        /// the reason, a skipped query included) and the call's return value.
+        pub(super) unavailable: Vec<(CK_ATTRIBUTE_TYPE, CK_RV)>,
+        /// Where redirected nested values point: never to be read by the engine.
         own: [u64; 4],
+    }
+
+    /// What [`SimModule::own`] holds: a value seen in a result was read from there.
+    const OWN: u64 = 0xEEEE_EEEE_EEEE_EEEE;
+
+    /// A misbehaviour of the simulated module for one attribute.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) enum Lie {
+        /// Leave the entry untouched (skip it).
+        Skip,
+        /// Answer `CK_UNAVAILABLE_INFORMATION` with no error.
+        Unavailable,
+        /// Answer `CKR_BUFFER_TOO_SMALL` with this length, whatever the buffer.
+        TooSmall(Len),
+        /// Answer a length query with this length.
+        QueryLen(Len),
+        /// After copying the value, report the buffer's length plus this.
+        Overstate(CK_ULONG),
+        /// Copy the value but leave the length as it was given (the buffer's length).
+        KeepLength,
+        /// The same in the entries of a nested template.
+        KeepNestedLength,
+        /// Answer for another attribute of the object, changing the entry's type to it.
+        Retype,
+        /// Point the value at the module's own memory instead of copying, reporting the
+        /// value's length.
+        Redirect,
+        /// Point nested values at the module's own memory instead of copying.
+        RedirectNested,
+        /// Fill the first nested entry with the second one (its type and value).
+        RetypeNested,
+        /// Report one byte more than written for the nested entries of the types this
+        /// picks (whose values have a fixed size, or are arrays).
+        MisshapeNested(fn(CK_ATTRIBUTE_TYPE) -> bool),
+    }
+
+    /// A length a lie reports.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) enum Len {
+        /// This length.
+        Is(CK_ULONG),
+        /// The true length (of the value, or of the nested array) plus this.
+        Plus(CK_ULONG),
+        /// The true length less this, but at least 1 (a module that reports 0 for a
+        /// value it holds cannot be caught).
+        Minus(CK_ULONG),
+        /// The buffer's length plus this.
+        PastBuffer(CK_ULONG),
+    }
+
+    impl Len {
+        fn resolve(self, truth: CK_ULONG, buffer: CK_ULONG) -> CK_ULONG {
+            match self {
+                Len::Is(len) => len,
+                Len::Plus(d) => truth.saturating_add(d),
+                Len::Minus(d) => truth.saturating_sub(d).max(1),
+                Len::PastBuffer(d) => buffer.saturating_add(d),
+            }
+        }
+    }
+
+    /// The return value of a call, from the per-attribute answers.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub(super) enum RvPolicy {
+        /// The last per-attribute error, or `CKR_OK` (the first one when the module
+        /// stops at the first error): as the specification has it.
+        #[default]
+        Consistent,
+        /// Always this value, whatever the answers: `CKR_OK` hiding errors, a
+        /// per-attribute code that fits no attribute, a general error.
+        Always(CK_RV),
+        /// This value on the `n`-th call (from 1), consistent otherwise.
+        OnCall(usize, CK_RV),
     }
 
     fn ulong(value: CK_ULONG) -> Sim {
@@ -824,10 +916,32 @@ mod tests {
     }
 
     impl SimModule {
-        fn with(object: impl IntoIterator<Item = (CK_ATTRIBUTE_TYPE, Sim)>) -> SimModule {
+        pub(super) fn with(
+            object: impl IntoIterator<Item = (CK_ATTRIBUTE_TYPE, Sim)>,
+        ) -> SimModule {
             SimModule {
                 object: object.into_iter().collect(),
+                own: [OWN; 4],
                 ..SimModule::default()
+            }
+        }
+
+        /// The lie to tell about `ty` in this answer, if any.
+        fn take_lie(&mut self, ty: CK_ATTRIBUTE_TYPE) -> Option<Lie> {
+            let (lie, times) = self.lies.get_mut(&ty)?;
+            if *times == 0 {
+                return None;
+            }
+            *times -= 1;
+            Some(*lie)
+        }
+
+        /// The true length of `ty`'s value (of its array for a nested template).
+        fn true_len(&self, ty: CK_ATTRIBUTE_TYPE) -> CK_ULONG {
+            match self.object.get(&ty) {
+                Some(Sim::Bytes(value)) => value.len() as CK_ULONG,
+                Some(Sim::Template(entries)) => (entries.len() * ATTRIBUTE_SIZE) as CK_ULONG,
+                _ => 0,
             }
         }
 
@@ -850,9 +964,69 @@ mod tests {
             ffi::CKR_OK
         }
 
+        /// The answer for one entry: the truthful one, bent by the entry's lie if it
+        /// has one.
+        ///
         /// # Safety
         /// As [`GetAttributeValue::get`], for `attribute`.
         unsafe fn answer(&mut self, attribute: &mut CK_ATTRIBUTE) -> CK_RV {
+            let ty = attribute.type_;
+            let (query, sent_len) = (attribute.pValue.is_null(), attribute.ulValueLen);
+            let lie = self.take_lie(ty);
+            match lie {
+                Some(Lie::Skip) => return ffi::CKR_OK,
+                Some(Lie::Unavailable) => {
+                    attribute.ulValueLen = UNAVAILABLE;
+                    return ffi::CKR_OK;
+                }
+                Some(Lie::TooSmall(len)) => {
+                    attribute.ulValueLen = len.resolve(self.true_len(ty), sent_len);
+                    return ffi::CKR_BUFFER_TOO_SMALL;
+                }
+                Some(Lie::QueryLen(len)) if query => {
+                    attribute.ulValueLen = len.resolve(self.true_len(ty), sent_len);
+                    return ffi::CKR_OK;
+                }
+                Some(Lie::Retype) => {
+                    let other = self.object.keys().copied().find(|&other| other != ty);
+                    attribute.type_ = other.unwrap_or(ty ^ 1);
+                    // SAFETY: forwarded from the caller.
+                    return unsafe { self.answer_truthfully(attribute, Bend::default()) };
+                }
+                Some(Lie::Redirect) if !query => {
+                    attribute.pValue = self.own.as_mut_ptr().cast();
+                    let own = size_of_val(&self.own) as CK_ULONG;
+                    attribute.ulValueLen = self.true_len(ty).min(own);
+                    return ffi::CKR_OK;
+                }
+                _ => {}
+            }
+            let bend = Bend {
+                redirect: self.redirect_nested || matches!(lie, Some(Lie::RedirectNested)),
+                retype: matches!(lie, Some(Lie::RetypeNested)),
+                keep_length: matches!(lie, Some(Lie::KeepNestedLength)),
+                misshape: match lie {
+                    Some(Lie::MisshapeNested(picks)) => Some(picks),
+                    _ => None,
+                },
+            };
+            // SAFETY: forwarded from the caller.
+            let rv = unsafe { self.answer_truthfully(attribute, bend) };
+            if rv == ffi::CKR_OK && !query {
+                match lie {
+                    Some(Lie::Overstate(by)) => {
+                        attribute.ulValueLen = sent_len.saturating_add(by);
+                    }
+                    Some(Lie::KeepLength) => attribute.ulValueLen = sent_len,
+                    _ => {}
+                }
+            }
+            rv
+        }
+
+        /// # Safety
+        /// As [`GetAttributeValue::get`], for `attribute`.
+        unsafe fn answer_truthfully(&mut self, attribute: &mut CK_ATTRIBUTE, bend: Bend) -> CK_RV {
             let ty = attribute.type_;
             match self.object.get(&ty).cloned() {
                 None => {
@@ -891,6 +1065,12 @@ mod tests {
                         }
                         return ffi::CKR_OK;
                     }
+                    if bend.retype {
+                        inner[0].type_ = match entries.get(1) {
+                            Some(&(second, _)) => second,
+                            None => inner[0].type_ ^ 1,
+                        };
+                    }
                     for slot in inner.iter_mut() {
                         let slot_type = slot.type_;
                         let Some((_, value)) = entries.iter().find(|(ty, _)| *ty == slot_type)
@@ -898,15 +1078,23 @@ mod tests {
                             slot.ulValueLen = UNAVAILABLE;
                             return ffi::CKR_ATTRIBUTE_TYPE_INVALID;
                         };
-                        if self.redirect_nested {
+                        if bend.redirect {
                             slot.pValue = self.own.as_mut_ptr().cast();
                             slot.ulValueLen = value.len() as CK_ULONG;
                             continue;
                         }
+                        let given = slot.ulValueLen;
                         // SAFETY: forwarded from the caller (nested buffers included).
                         let rv = unsafe { self.write(slot, value) };
                         if rv != ffi::CKR_OK {
                             return rv;
+                        }
+                        if bend.keep_length {
+                            slot.ulValueLen = given;
+                        }
+                        let misshape = bend.misshape.is_some_and(|picks| picks(slot_type));
+                        if misshape && slot.ulValueLen + 1 < given {
+                            slot.ulValueLen += 1;
                         }
                     }
                     ffi::CKR_OK
@@ -915,9 +1103,23 @@ mod tests {
         }
     }
 
+    /// How a truthful answer is bent (in the entries of a nested template).
+    #[derive(Clone, Copy, Default)]
+    struct Bend {
+        /// Point the values at the module's own memory.
+        redirect: bool,
+        /// Change the first entry's type.
+        retype: bool,
+        /// Leave the lengths as they were given.
+        keep_length: bool,
+        /// Report one byte more than written for the entries of the types this picks.
+        misshape: Option<fn(CK_ATTRIBUTE_TYPE) -> bool>,
+    }
+
     impl GetAttributeValue for SimModule {
         unsafe fn get(&mut self, template: &mut [CK_ATTRIBUTE]) -> Result<Returned> {
             self.calls += 1;
+            let types: Vec<CK_ATTRIBUTE_TYPE> = template.iter().map(|a| a.type_).collect();
             if let Some((ty, times)) = &mut self.grow {
                 if *times > 0 {
                     *times -= 1;
@@ -935,6 +1137,18 @@ mod tests {
                     if self.stop_at_first_error {
                         break;
                     }
+                }
+            }
+            rv = match self.rv_policy {
+                RvPolicy::Consistent => rv,
+                RvPolicy::Always(always) => always,
+                RvPolicy::OnCall(n, on) if n == self.calls => on,
+                RvPolicy::OnCall(..) => rv,
+            };
+            self.returned.push(rv);
+            for (&ty, attribute) in types.iter().zip(template.iter()) {
+                if attribute.ulValueLen == UNAVAILABLE {
+                    self.unavailable.push((ty, rv));
                 }
             }
             Ok(Returned {
@@ -1171,6 +1385,36 @@ mod tests {
         module.redirect_nested = true;
         let what = contract_text(read(&mut module, &[ffi::CKA_WRAP_TEMPLATE], shapes));
         assert!(what.contains("outside our buffer"), "{what}");
+    }
+
+    #[test]
+    fn a_length_left_as_given_never_pads_a_value() {
+        // Found by the property tests: a module that copies a value but leaves the length
+        // as it was given (the room, larger than the value) had its value padded with
+        // zeros up to the room once asked on its own, at the top level and in nested
+        // templates (an empty mechanism list came back as one `CKM_RSA_PKCS_KEY_PAIR_GEN`).
+        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(vec![0]))]);
+        module
+            .lies
+            .insert(ffi::CKA_LABEL, (Lie::KeepLength, usize::MAX));
+        let what = contract_text(read(&mut module, &[ffi::CKA_LABEL], shapes));
+        assert!(what.contains("never settled"), "{what}");
+
+        let mut module = SimModule::with([(
+            ffi::CKA_WRAP_TEMPLATE,
+            Sim::Template(vec![(ffi::CKA_ALLOWED_MECHANISMS, Vec::new())]),
+        )]);
+        module
+            .lies
+            .insert(ffi::CKA_WRAP_TEMPLATE, (Lie::KeepNestedLength, usize::MAX));
+        let what = contract_text(read(&mut module, &[ffi::CKA_WRAP_TEMPLATE], shapes));
+        assert!(what.contains("never settled"), "{what}");
+
+        // Told once (the length query uses up the first answer): asked again, the value.
+        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(b"label".to_vec()))]);
+        module.lies.insert(ffi::CKA_LABEL, (Lie::KeepLength, 2));
+        let outcomes = read(&mut module, &[ffi::CKA_LABEL], shapes).unwrap();
+        assert_eq!(bytes_of(&outcomes[0]), b"label");
     }
 
     #[test]
