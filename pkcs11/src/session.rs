@@ -481,10 +481,11 @@ impl<'s> Operation<'s> {
     pub(crate) fn track(&mut self, returned: Result<Returned>) -> Result<Returned> {
         let returned = self.session.track(returned);
         match &returned {
-            Ok(r) if matches!(
-                r.rv,
-                ffi::CKR_OK | ffi::CKR_BUFFER_TOO_SMALL | ffi::CKR_FUNCTION_NOT_SUPPORTED
-            ) => {}
+            Ok(r)
+                if matches!(
+                    r.rv,
+                    ffi::CKR_OK | ffi::CKR_BUFFER_TOO_SMALL | ffi::CKR_FUNCTION_NOT_SUPPORTED
+                ) => {}
             Ok(_) => self.running = false,
             Err(_) => {}
         }
