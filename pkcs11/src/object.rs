@@ -106,6 +106,18 @@ impl FindObjects<'_> {
                 }
             })?;
         self.found.truncate(count);
+        // The buffer was filled with CK_INVALID_HANDLE: one left within the reported
+        // count was never written (a count larger than what the module wrote).
+        if let Some(index) = self.found.iter().position(|&h| h == ffi::CK_INVALID_HANDLE) {
+            self.found.clear();
+            return Err(Error::ModuleContract {
+                function: "C_FindObjects",
+                what: format!(
+                    "reported {count} handles found but handle {index} was not written \
+                     (CK_INVALID_HANDLE)"
+                ),
+            });
+        }
         self.batch = (self.batch * 4).min(MAX_BATCH);
         Ok(())
     }

@@ -4,6 +4,8 @@
 //! A test that needs a module or a tool that is missing fails with the install command;
 //! it never passes silently.
 
+pub mod fault;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,203 +2,44 @@
 //! (RELIABILITY.md rules 1–5, 17, 18).
 //!
 //! Most tests load a copy of the fault module (`tests/fault-module`) named
-//! `fault-<plan>.so`: the module reads its plan from its own file name, so every test has
-//! its own copy with its own state and call counters. The module is built by a nested
-//! `cargo build -p pkcs11-fault-module` on first use. The rule-5 test compiles two small C
+//! `fault-<plan>--<tag>.so`: the module reads its plan from its own file name, so every
+//! test has its own copy with its own state and call counters. The module is built by a
+//! nested `cargo build -p pkcs11-fault-module` on first use (`pkcs11_tests::fault`). The rule-5 test compiles two small C
 //! libraries with the system C compiler against this project's header set.
 //!
 //! Successful loads are also used: `C_Initialize`, `C_GetInfo`, `C_GetSlotList`,
 //! `C_GetTokenInfo` and `C_Finalize` are called through the negotiated tables only.
 
-use std::ffi::{c_char, CStr};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::ptr;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use pkcs11_sys::{
     CK_C_Finalize, CK_C_GetInfo, CK_C_GetSlotList, CK_C_GetTokenInfo, CK_C_Initialize, LoadError,
     Module, Negotiation, CKR_GENERAL_ERROR, CKR_OK, CK_FALSE, CK_INFO, CK_SLOT_ID, CK_TOKEN_INFO,
     CK_ULONG, CK_VERSION,
 };
-
-/// How long the nested `cargo build` of the fault module may take before the test gives up
-/// (rather than hang, e.g. on a build-directory lock).
-const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
+use pkcs11_tests::fault::FaultModule;
 
 // ---------------------------------------------------------------------------------------
-// Building and copying the fault module
+// Loading a copy of the fault module
 // ---------------------------------------------------------------------------------------
 
-/// The freshly built fault module (built once per test process).
-fn built_fault_module() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(build_fault_module)
-}
-
-/// Runs `cargo build -p pkcs11-fault-module` and returns the cdylib it reports.
-///
-/// The build sees the same configuration as the `cargo test` that runs this test (a
-/// `build.target` from the environment or a config file included), and the lock on the
-/// build directory is free: cargo releases it before it runs the tests. A `--target` given
-/// on the command line of `cargo test` alone is not seen; the module is then built for the
-/// host.
-fn build_fault_module() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives in the workspace");
-    let mut child = Command::new(env!("CARGO"))
-        .args(["build", "--package", "pkcs11-fault-module"])
-        .args(["--message-format", "json-render-diagnostics"])
-        .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} to build the fault module: {e}",
-                env!("CARGO")
-            )
-        });
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let stdout = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for cargo") {
-            break status;
-        }
-        if started.elapsed() > BUILD_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "`cargo build -p pkcs11-fault-module` did not finish in {BUILD_TIMEOUT:?}; \
-                 stderr:\n{}",
-                stderr.join().unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    assert!(
-        status.success(),
-        "`cargo build -p pkcs11-fault-module` failed ({status}):\n{stderr}"
-    );
-    let file_name = format!(
-        "{}pkcs11_fault_module{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    stdout
-        .lines()
-        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
-        .flat_map(json_strings)
-        .map(PathBuf::from)
-        .find(|path| {
-            path.file_name()
-                .is_some_and(|name| name == file_name.as_str())
-        })
-        .unwrap_or_else(|| {
-            panic!("cargo built no {file_name}; its messages:\n{stdout}\nstderr:\n{stderr}")
-        })
-}
-
-/// The string values of one line of cargo's JSON messages (enough to find artifact paths
-/// without a JSON parser: keys come out too, and are filtered out by the caller).
-fn json_strings(line: &str) -> Vec<String> {
-    let mut strings = Vec::new();
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            continue;
-        }
-        let mut value = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => break,
-                '\\' => match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some('t') => value.push('\t'),
-                    Some(other) => value.push(other), // \" \\ \/ (\u is not in paths we use)
-                    None => break,
-                },
-                other => value.push(other),
-            }
-        }
-        strings.push(value);
-    }
-    strings
-}
-
-/// A private copy of the fault module that follows `plan`:
-/// `$CARGO_TARGET_TMPDIR/fault-module/fault-<plan>.so`.
-fn fault_module(plan: &str) -> PathBuf {
-    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-module");
-    std::fs::create_dir_all(&directory).expect("create the copies' directory");
-    let copy = directory.join(format!("fault-{plan}{}", std::env::consts::DLL_SUFFIX));
-    // Copy, then rename over: a process still running an older copy keeps its file.
-    let partial = directory.join(format!("fault-{plan}.{}.partial", std::process::id()));
-    std::fs::copy(built_fault_module(), &partial).expect("copy the fault module");
-    std::fs::rename(&partial, &copy).expect("rename the fault module copy");
-    copy
-}
-
-/// Loads a fresh copy of the fault module with `plan`, and its call counters.
-fn load(plan: &str) -> (Result<Module, LoadError>, Calls) {
-    let path = fault_module(plan);
-    // First, so that the counters survive a failed load (which unloads the library).
-    let calls = Calls::open(&path);
-    (Module::load(&path), calls)
+/// Loads a fresh copy of the fault module whose file name carries `plan`
+/// (`fault-<plan>--<tag>.so`), and the copy, whose counters survive a failed load.
+fn load(plan: &str) -> (Result<Module, LoadError>, FaultModule) {
+    let copy = FaultModule::with_file_plan(plan, "loader");
+    (copy.load(), copy)
 }
 
 /// Loads a copy of the fault module with `plan`, which must succeed.
-fn load_ok(plan: &str) -> (Module, Calls) {
-    let (module, calls) = load(plan);
+fn load_ok(plan: &str) -> (Module, FaultModule) {
+    let (module, copy) = load(plan);
     let module = module.unwrap_or_else(|e| panic!("plan {plan}: {e}"));
-    (module, calls)
-}
-
-/// The call counters of one loaded copy (its exported `fault_calls`).
-struct Calls {
-    fault_calls: unsafe extern "C" fn(*const c_char) -> u64,
-    // Keeps `fault_calls` loaded.
-    _library: libloading::Library,
-}
-
-impl Calls {
-    /// Opens a handle on the copy at `path`; the loader's handle on the same path then
-    /// refers to the same loaded library, so these are the counters it drives.
-    fn open(path: &Path) -> Calls {
-        // SAFETY: loading runs only the Rust runtime's initializers; the fault module has
-        // none of its own.
-        let library = unsafe { libloading::Library::new(path) }
-            .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
-        let fault_calls = {
-            // SAFETY: `fault_calls` has this signature (tests/fault-module/src/lib.rs).
-            let symbol = unsafe {
-                library.get::<unsafe extern "C" fn(*const c_char) -> u64>(b"fault_calls")
-            }
-            .expect("the fault module exports fault_calls");
-            *symbol
-        };
-        Calls {
-            fault_calls,
-            _library: library,
-        }
-    }
-
-    /// How many times the module's function `name` was called.
-    fn of(&self, name: &CStr) -> u64 {
-        // SAFETY: `name` is NUL-terminated; the library stays loaded while `self` lives.
-        let count = unsafe { (self.fault_calls)(name.as_ptr()) };
-        assert_ne!(count, u64::MAX, "the fault module does not count {name:?}");
-        count
-    }
+    (module, copy)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -265,11 +106,11 @@ fn use_through_tables(module: &Module) -> CK_INFO {
     let mut count: CK_ULONG = 0;
     // SAFETY: NULL list: the count is written to `count`.
     let rv = unsafe { get_slot_list(CK_FALSE, ptr::null_mut(), &mut count) };
-    assert_eq!((rv, count), (CKR_OK, 1));
-    let mut slots: [CK_SLOT_ID; 1] = [0];
+    assert_eq!((rv, count), (CKR_OK, 2));
+    let mut slots: [CK_SLOT_ID; 2] = [0; 2];
     // SAFETY: room for `count` slot IDs.
     let rv = unsafe { get_slot_list(CK_FALSE, slots.as_mut_ptr(), &mut count) };
-    assert_eq!((rv, count, slots), (CKR_OK, 1, [1]));
+    assert_eq!((rv, count, slots), (CKR_OK, 2, [1, 2]));
 
     let mut token = CK_TOKEN_INFO::default();
     // SAFETY: `token` is a writable CK_TOKEN_INFO.
@@ -299,7 +140,7 @@ fn notes_contain(module: &Module, needles: &[&str]) -> bool {
 
 #[test]
 fn picks_highest_pkcs11_interface() {
-    let (module, calls) = load_ok("normal");
+    let (module, fault) = load_ok("normal");
     assert_eq!(module.negotiation(), Negotiation::InterfaceList);
     assert_eq!(v(module.version()), (3, 2));
     assert!(module.functions_3_0().is_some());
@@ -320,26 +161,26 @@ fn picks_highest_pkcs11_interface() {
     );
     // The 3.2 table's C_GetInfo reports 3.2 (the 2.40 and 3.0 tables' report theirs).
     assert_eq!(v(use_through_tables(&module).cryptokiVersion), (3, 2));
-    assert_eq!(calls.of(c"C_GetFunctionList"), 0);
-    assert_eq!(calls.of(c"C_GetInterface"), 0);
-    assert_eq!(calls.of(c"C_GetInfo"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 0);
+    assert_eq!(fault.calls("C_GetInterface"), 0);
+    assert_eq!(fault.calls("C_GetInfo"), 1);
 }
 
 #[test]
 fn list_only_3_0_gives_3_0_table() {
-    let (module, calls) = load_ok("list-only-3-0");
+    let (module, fault) = load_ok("list-only-3-0");
     assert_eq!(module.negotiation(), Negotiation::InterfaceList);
     assert_eq!(v(module.version()), (3, 0));
     assert!(module.functions_3_0().is_some());
     assert!(module.functions_3_2().is_none());
     assert_eq!(module.interfaces().len(), 2);
     assert_eq!(v(use_through_tables(&module).cryptokiVersion), (3, 0));
-    assert_eq!(calls.of(c"C_GetFunctionList"), 0);
+    assert_eq!(fault.calls("C_GetFunctionList"), 0);
 }
 
 #[test]
 fn rule_01_falls_back_when_interface_list_not_supported() {
-    let (module, calls) = load_ok("list-not-supported");
+    let (module, fault) = load_ok("list-not-supported");
     assert_eq!(module.negotiation(), Negotiation::FunctionList);
     assert_eq!(v(module.version()), (2, 40));
     assert!(module.functions_3_0().is_none());
@@ -353,14 +194,14 @@ fn rule_01_falls_back_when_interface_list_not_supported() {
         );
     }
     assert_eq!(v(use_through_tables(&module).cryptokiVersion), (2, 40));
-    assert_eq!(calls.of(c"C_GetInterfaceList"), 1);
-    assert_eq!(calls.of(c"C_GetInterface"), 1);
-    assert_eq!(calls.of(c"C_GetFunctionList"), 1);
+    assert_eq!(fault.calls("C_GetInterfaceList"), 1);
+    assert_eq!(fault.calls("C_GetInterface"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 1);
 }
 
 #[test]
 fn rule_01_falls_back_when_interfaces_have_null_tables() {
-    let (module, calls) = load_ok("list-null-tables");
+    let (module, fault) = load_ok("list-null-tables");
     assert_eq!(module.negotiation(), Negotiation::FunctionList);
     assert_eq!(v(module.version()), (2, 40));
     assert!(module.functions_3_0().is_none());
@@ -376,19 +217,19 @@ fn rule_01_falls_back_when_interfaces_have_null_tables() {
         module.notes()
     );
     assert_eq!(v(use_through_tables(&module).cryptokiVersion), (2, 40));
-    assert_eq!(calls.of(c"C_GetInterface"), 1);
-    assert_eq!(calls.of(c"C_GetFunctionList"), 1);
+    assert_eq!(fault.calls("C_GetInterface"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 1);
 }
 
 #[test]
 fn rule_01_every_entry_point_failing_is_an_error_naming_c_get_function_list() {
-    let (module, calls) = load("function-list-fails");
+    let (module, fault) = load("function-list-fails");
     let error = module.expect_err("every entry point fails");
     let message = error.to_string();
     match error {
         LoadError::EntryPointFailed { function, rv, path } => {
             assert_eq!((function, rv), ("C_GetFunctionList", CKR_GENERAL_ERROR));
-            assert!(path.ends_with("fault-function-list-fails.so"), "{path:?}");
+            assert_eq!(path, fault.path(), "{path:?}");
         }
         other => panic!("unexpected error: {other:?}"),
     }
@@ -396,14 +237,14 @@ fn rule_01_every_entry_point_failing_is_an_error_naming_c_get_function_list() {
     assert!(message.contains("CKR_GENERAL_ERROR"), "{message}");
     assert!(message.contains("fault-function-list-fails"), "{message}");
     // Each entry point was tried once.
-    assert_eq!(calls.of(c"C_GetInterfaceList"), 1);
-    assert_eq!(calls.of(c"C_GetInterface"), 1);
-    assert_eq!(calls.of(c"C_GetFunctionList"), 1);
+    assert_eq!(fault.calls("C_GetInterfaceList"), 1);
+    assert_eq!(fault.calls("C_GetInterface"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 1);
 }
 
 #[test]
 fn rule_02_ok_with_null_interface_falls_back() {
-    let (module, calls) = load_ok("interface-ok-null");
+    let (module, fault) = load_ok("interface-ok-null");
     assert_eq!(module.negotiation(), Negotiation::FunctionList);
     assert_eq!(v(module.version()), (2, 40));
     assert!(module.functions_3_0().is_none());
@@ -413,13 +254,13 @@ fn rule_02_ok_with_null_interface_falls_back() {
         module.notes()
     );
     assert_eq!(v(use_through_tables(&module).cryptokiVersion), (2, 40));
-    assert_eq!(calls.of(c"C_GetInterface"), 1);
-    assert_eq!(calls.of(c"C_GetFunctionList"), 1);
+    assert_eq!(fault.calls("C_GetInterface"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 1);
 }
 
 #[test]
 fn rule_02_function_list_ok_with_null_is_an_error() {
-    let (module, calls) = load("function-list-null");
+    let (module, fault) = load("function-list-null");
     let error = module.expect_err("no table at all");
     let message = error.to_string();
     match error {
@@ -428,12 +269,12 @@ fn rule_02_function_list_ok_with_null_is_an_error() {
     }
     assert!(message.contains("NULL function table"), "{message}");
     assert!(message.contains("fault-function-list-null"), "{message}");
-    assert_eq!(calls.of(c"C_GetFunctionList"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 1);
 }
 
 #[test]
 fn rule_03_function_list_table_is_2x_whatever_it_claims() {
-    let (module, _calls) = load_ok("function-list-claims-3");
+    let (module, _fault) = load_ok("function-list-claims-3");
     assert_eq!(module.negotiation(), Negotiation::FunctionList);
     // The table says 3.2, but C_GetFunctionList only ever hands out a 2.x struct.
     assert_eq!(v(module.functions().version), (3, 2));
@@ -451,7 +292,7 @@ fn rule_03_function_list_table_is_2x_whatever_it_claims() {
 
 #[test]
 fn rule_04_null_slot_is_none() {
-    let (module, calls) = load_ok("null-slots");
+    let (module, fault) = load_ok("null-slots");
     assert_eq!(module.negotiation(), Negotiation::InterfaceList);
     assert_eq!(v(module.version()), (3, 2));
     let v3_2 = module.functions_3_2().expect("3.2 table");
@@ -472,12 +313,12 @@ fn rule_04_null_slot_is_none() {
     assert_eq!(text(&token.label), "fault-token");
     // SAFETY: initialized above; no call is in flight.
     assert_eq!(unsafe { finalize(ptr::null_mut()) }, CKR_OK);
-    assert_eq!(calls.of(c"C_GetInfo"), 0);
+    assert_eq!(fault.calls("C_GetInfo"), 0);
 }
 
 #[test]
 fn rule_17_interface_count_that_never_settles_is_bounded() {
-    let (module, calls) = load_ok("list-count-grows");
+    let (module, fault) = load_ok("list-count-grows");
     assert_eq!(module.negotiation(), Negotiation::FunctionList);
     assert_eq!(v(module.version()), (2, 40));
     assert!(module.interfaces().is_empty());
@@ -486,7 +327,7 @@ fn rule_17_interface_count_that_never_settles_is_bounded() {
         "{:?}",
         module.notes()
     );
-    let tries = calls.of(c"C_GetInterfaceList");
+    let tries = fault.calls("C_GetInterfaceList");
     assert!(
         (2..=16).contains(&tries),
         "C_GetInterfaceList called {tries} times"
@@ -496,7 +337,7 @@ fn rule_17_interface_count_that_never_settles_is_bounded() {
 
 #[test]
 fn rule_18_interface_count_2_pow_40_is_ignored() {
-    let (module, calls) = load_ok("list-count-lies");
+    let (module, fault) = load_ok("list-count-lies");
     // The list is dropped; the default interface still gives 3.2.
     assert!(module.interfaces().is_empty());
     assert!(
@@ -508,9 +349,9 @@ fn rule_18_interface_count_2_pow_40_is_ignored() {
     assert_eq!(v(module.version()), (3, 2));
     assert!(module.functions_3_2().is_some());
     assert_eq!(v(use_through_tables(&module).cryptokiVersion), (3, 2));
-    assert_eq!(calls.of(c"C_GetInterfaceList"), 2);
-    assert_eq!(calls.of(c"C_GetInterface"), 1);
-    assert_eq!(calls.of(c"C_GetFunctionList"), 0);
+    assert_eq!(fault.calls("C_GetInterfaceList"), 2);
+    assert_eq!(fault.calls("C_GetInterface"), 1);
+    assert_eq!(fault.calls("C_GetFunctionList"), 0);
 }
 
 /// A module (C, exporting only `C_GetFunctionList`) linked against a "provider" library

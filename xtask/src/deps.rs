@@ -54,6 +54,12 @@ const NEEDS: &[Need] = &[
         present: || on_path("cc"),
         for_demo: false,
     },
+    Need {
+        what: "valgrind (memcheck, for `cargo xtask valgrind`)",
+        package: "valgrind",
+        present: || on_path("valgrind"),
+        for_demo: false,
+    },
 ];
 
 /// Cross targets that `cargo xtask test` type-checks `pkcs11-sys` for: one 32-bit target

@@ -5,11 +5,13 @@
 //! cargo xtask softhsm [--dir DIR] [--label LABEL] [--so-pin PIN] [--pin PIN]
 //! cargo xtask demo
 //! cargo xtask test
+//! cargo xtask valgrind [--only NAME]...
 //! ```
 
 mod bindings;
 mod deps;
 mod softhsm;
+mod valgrind;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -29,7 +31,11 @@ tasks:
   demo
       show library info, slots, a token and its mechanisms of a throwaway token
   test
-      install what is missing, then fmt, clippy, bindgen --check, tests and docs
+      install what is missing, then fmt, clippy, bindgen --check, tests, the tests
+      under valgrind, and docs
+  valgrind [--only NAME]...
+      run the module-facing test suites under valgrind memcheck (no memory errors,
+      no definite leaks); --only NAME runs one test binary (repeatable)
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +45,7 @@ fn main() -> ExitCode {
         Some("softhsm") => softhsm::run(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("valgrind") => valgrind::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
@@ -158,6 +165,7 @@ fn test(args: &[String]) -> Result {
     bindings::run(&["--check".to_owned()])?;
     bindings::cross_check()?;
     run_cmd(cargo().args(["test", "--workspace"]))?;
+    valgrind::check(&[])?;
     run_cmd(
         cargo()
             .args(["doc", "--workspace", "--no-deps"])
