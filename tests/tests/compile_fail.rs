@@ -8,7 +8,7 @@
 //! diff (the error codes and spans must stay the same).
 
 #[test]
-fn type_level_promises() {
+fn rule_28_33_type_level_promises() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("compile-fail/*.rs");
     cases.pass("compile-fail/pass/*.rs");

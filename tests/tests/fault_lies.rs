@@ -3,7 +3,7 @@
 //! allocation or invented handles (RELIABILITY rules 17 and 18).
 
 use pkcs11::{Attribute, Error, ObjectClass};
-use pkcs11_tests::fault::{FaultModule, SLOT};
+use pkcs11_tests::fault::{FaultModule, SLOT, USER_PIN};
 use pkcs11_tests::Watchdog;
 
 fn contract(result: pkcs11::Result<impl std::fmt::Debug>, function: &str) -> String {
@@ -84,4 +84,46 @@ fn rule_18_output_length_lies_are_contract_errors_before_allocating() {
     module.clear_plan();
     let digest = session.digest(&pkcs11::Mechanism::Sha256, b"abc").unwrap();
     assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf]);
+}
+
+#[test]
+fn rule_24_nested_template_pointing_into_the_module_is_rejected_unread() {
+    let module = FaultModule::new("nested-lies");
+    let p11 = module.open().unwrap();
+    let session = p11.slot(SLOT).open_rw_session().unwrap();
+    // Secret keys are private objects: log in first.
+    session
+        .login(pkcs11::UserType::User, &pkcs11::Pin::from(USER_PIN))
+        .unwrap();
+    let key = session
+        .create_object(&[
+            Attribute::Class(ObjectClass::SecretKey),
+            Attribute::KeyType(pkcs11::KeyType::GenericSecret),
+            Attribute::Token(false),
+            Attribute::Value(pkcs11::SecretBytes::new(vec![7; 16])),
+            Attribute::WrapTemplate(vec![Attribute::Extractable(true)]),
+        ])
+        .unwrap();
+    let honest = session
+        .get_attribute(key, pkcs11::AttributeType::WrapTemplate)
+        .unwrap();
+    assert_eq!(
+        honest,
+        Attribute::WrapTemplate(vec![Attribute::Extractable(true)])
+    );
+
+    // The module redirects the nested entries' pointers into its own memory.
+    module.set_plan("C_GetAttributeValue:garbage,attr=CKA_WRAP_TEMPLATE");
+    let what = contract(
+        session.get_attributes(key, &[pkcs11::AttributeType::WrapTemplate]),
+        "C_GetAttributeValue",
+    );
+    assert!(what.contains("CKA_WRAP_TEMPLATE"), "{what}");
+    module.clear_plan();
+    assert_eq!(
+        session
+            .get_attribute(key, pkcs11::AttributeType::WrapTemplate)
+            .unwrap(),
+        honest
+    );
 }

@@ -1377,7 +1377,7 @@ mod tests {
     }
 
     #[test]
-    fn nested_values_pointing_outside_our_buffer_are_rejected_unread() {
+    fn rule_24_nested_values_pointing_outside_our_buffer_are_rejected_unread() {
         let mut module = SimModule::with([(
             ffi::CKA_WRAP_TEMPLATE,
             Sim::Template(vec![(ffi::CKA_LABEL, b"inner".to_vec())]),
@@ -1491,7 +1491,7 @@ mod tests {
     }
 
     #[test]
-    fn aligned_bytes_are_aligned_and_empty_is_not_null() {
+    fn rule_22_23_aligned_bytes_are_aligned_and_empty_is_not_null() {
         let mut buffer = AlignedBytes::with_room(13);
         assert!(buffer.capacity() >= 13);
         assert_eq!(buffer.as_mut_ptr() as usize % align_of::<CK_ATTRIBUTE>(), 0);
@@ -1502,7 +1502,7 @@ mod tests {
     }
 
     #[test]
-    fn in_templates_lay_out_values_and_nested_arrays() {
+    fn rule_23_in_templates_lay_out_values_and_nested_arrays() {
         let label = b"abc".to_vec();
         let mut nested = InTemplate::with_capacity(1);
         nested.bool(ffi::CKA_TOKEN, true);
