@@ -71,7 +71,7 @@ fn check_running(op: &Operation<'_>) -> Result<()> {
 }
 
 /// The final call of a single-part operation, into a fresh buffer.
-fn single_output<B: OutputBuffer>(
+fn single_output<B: OutputBuffer<Item = u8>>(
     op: &mut Operation<'_>,
     mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
 ) -> Result<B> {

@@ -443,9 +443,8 @@ impl Slot {
     #[doc(alias = "C_GetMechanismList")]
     pub fn mechanisms(&self) -> Result<Vec<MechanismType>> {
         let inner = &self.pkcs11().inner;
-        let list = read_list("C_GetMechanismList", |list, count| {
-            raw::slot::get_mechanism_list(inner, self.id(), list, count)
-        })?;
+        let list =
+            read_list(|list, count| raw::slot::get_mechanism_list(inner, self.id(), list, count))?;
         Ok(list.into_iter().map(MechanismType).collect())
     }
 

@@ -5,7 +5,8 @@
 //! `out` is `None` for the length query (NULL buffer) or the buffer to fill; `*len` comes
 //! back as the module reported it. The helpers here decide what to do with the answer:
 //!
-//! - [`fetch`]: the two-call idiom. A NULL query (answered `CKR_OK`, or tolerated
+//! - [`fetch`]: the two-call idiom, for bytes and for lists alike (slot IDs, mechanism
+//!   types: `Vec<T>` of any plain element type). A NULL query (answered `CKR_OK`, or tolerated
 //!   `CKR_BUFFER_TOO_SMALL`) gives a length, which may be larger than the result; a buffer
 //!   of exactly that size is allocated and the call made; `CKR_BUFFER_TOO_SMALL` (the
 //!   length changed) is retried with the new size a bounded number of times; the result is
@@ -26,29 +27,35 @@ use crate::error::{Error, Result};
 use crate::raw::Returned;
 use crate::secret::SecretBytes;
 
-/// The largest output the helper allocates: 64 MiB. A module that asks for more is
-/// treated as broken rather than trusted with the process's memory.
+/// The largest output the helper allocates: 64 MiB (for lists: that many bytes of
+/// elements). A module that asks for more is treated as broken rather than trusted with
+/// the process's memory.
 pub(crate) const MAX_OUTPUT: usize = 64 << 20;
 
 /// How many buffers [`fetch`] tries after the length query before giving up.
 const ATTEMPTS: usize = 4;
 
-/// A buffer the helper can allocate and truncate: `Vec<u8>` or [`SecretBytes`].
+/// A buffer the helper can allocate and truncate: `Vec<T>` (bytes, or a list of slot IDs,
+/// mechanism types...) or [`SecretBytes`].
 pub(crate) trait OutputBuffer: Sized {
-    /// A zeroed buffer of `len` bytes.
+    /// The element the module writes (`u8` for byte outputs).
+    type Item;
+    /// A zeroed (default-filled) buffer of `len` elements.
     fn zeroed(len: usize) -> Self;
-    /// The bytes, for the module to fill.
-    fn bytes_mut(&mut self) -> &mut [u8];
-    /// Keeps the first `len` bytes (never reallocates).
+    /// The elements, for the module to fill.
+    fn bytes_mut(&mut self) -> &mut [Self::Item];
+    /// Keeps the first `len` elements (never reallocates).
     fn truncate(&mut self, len: usize);
 }
 
-impl OutputBuffer for Vec<u8> {
+impl<T: Copy + Default> OutputBuffer for Vec<T> {
+    type Item = T;
+
     fn zeroed(len: usize) -> Self {
-        vec![0; len]
+        vec![T::default(); len]
     }
 
-    fn bytes_mut(&mut self) -> &mut [u8] {
+    fn bytes_mut(&mut self) -> &mut [T] {
         self
     }
 
@@ -58,6 +65,8 @@ impl OutputBuffer for Vec<u8> {
 }
 
 impl OutputBuffer for SecretBytes {
+    type Item = u8;
+
     fn zeroed(len: usize) -> Self {
         SecretBytes::new(vec![0; len])
     }
@@ -103,17 +112,24 @@ fn contract(function: &'static str, what: String) -> Error {
 
 /// A length the module reported, as a size we are willing to allocate.
 pub(crate) fn checked_len(function: &'static str, len: ffi::CK_ULONG) -> Result<usize> {
+    checked_count::<u8>(function, len)
+}
+
+/// A length or count of `T` elements the module reported, as a number of elements we
+/// are willing to allocate ([`MAX_OUTPUT`] bytes at most).
+fn checked_count<T>(function: &'static str, len: ffi::CK_ULONG) -> Result<usize> {
     if len == ffi::CK_UNAVAILABLE_INFORMATION {
         return Err(contract(
             function,
             "reported CK_UNAVAILABLE_INFORMATION as an output length".into(),
         ));
     }
+    let cap = MAX_OUTPUT / std::mem::size_of::<T>().max(1);
     match usize::try_from(len) {
-        Ok(len) if len <= MAX_OUTPUT => Ok(len),
+        Ok(len) if len <= cap => Ok(len),
         _ => Err(contract(
             function,
-            format!("reported an output length of {len} bytes (the cap is {MAX_OUTPUT})"),
+            format!("reported an absurd output length of {len} (the cap is {cap})"),
         )),
     }
 }
@@ -135,13 +151,15 @@ fn written(function: &'static str, len: ffi::CK_ULONG, capacity: usize) -> Resul
 /// `call` makes one module call and records it on the operation; any answer but
 /// `CKR_OK` and `CKR_BUFFER_TOO_SMALL` is returned as the module's error.
 pub(crate) fn fetch<B: OutputBuffer>(
-    mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+    mut call: impl FnMut(Option<&mut [B::Item]>, &mut ffi::CK_ULONG) -> Result<Returned>,
 ) -> Result<B> {
     let mut len: ffi::CK_ULONG = 0;
     let returned = call(None, &mut len)?;
     let mut need = match returned.rv {
         // Some modules answer a NULL query with BUFFER_TOO_SMALL (rule 17): same meaning.
-        ffi::CKR_OK | ffi::CKR_BUFFER_TOO_SMALL => checked_len(returned.function, len)?,
+        ffi::CKR_OK | ffi::CKR_BUFFER_TOO_SMALL => {
+            checked_count::<B::Item>(returned.function, len)?
+        }
         _ => return Err(returned.error()),
     };
     let mut function = returned.function;
@@ -158,7 +176,7 @@ pub(crate) fn fetch<B: OutputBuffer>(
                 return Ok(buffer);
             }
             ffi::CKR_BUFFER_TOO_SMALL => {
-                let asked = checked_len(function, len)?;
+                let asked = checked_count::<B::Item>(function, len)?;
                 if asked <= need {
                     return Err(contract(
                         function,

@@ -13,63 +13,17 @@ pub struct Slot {
     id: ffi::CK_SLOT_ID,
 }
 
-/// Bound on the count-changed retries of list queries (RELIABILITY rule 17).
-const LIST_ATTEMPTS: usize = 8;
-
-/// Reads a list with the two-call idiom, retrying (boundedly) while the count changes.
-///
-/// `query(ptr, &mut count)` is the module call; `function` names it for errors.
+/// Reads a list (slot IDs, mechanism types) with the output helper's two-call idiom:
+/// bounded retries while the count changes, absurd counts refused before allocating.
 pub(crate) fn read_list<T: Copy + Default>(
-    function: &'static str,
-    mut query: impl FnMut(Option<&mut [T]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+    query: impl FnMut(Option<&mut [T]>, &mut ffi::CK_ULONG) -> Result<Returned>,
 ) -> Result<Vec<T>> {
-    let mut count: ffi::CK_ULONG = 0;
-    let first = query(None, &mut count)?;
-    if first.rv != ffi::CKR_OK && first.rv != ffi::CKR_BUFFER_TOO_SMALL {
-        return Err(first.error());
-    }
-    for _ in 0..LIST_ATTEMPTS {
-        let capacity = checked_count(function, count)?;
-        let mut items = vec![T::default(); capacity];
-        let mut written = count;
-        let returned = query(Some(&mut items), &mut written)?;
-        match returned.rv {
-            ffi::CKR_OK => {
-                if written > count {
-                    return Err(Error::ModuleContract {
-                        function,
-                        what: format!("reported {written} entries written into room for {count}"),
-                    });
-                }
-                items.truncate(written as usize);
-                return Ok(items);
-            }
-            ffi::CKR_BUFFER_TOO_SMALL => count = written.max(count.saturating_add(1)),
-            _ => return Err(returned.error()),
-        }
-    }
-    Err(Error::ModuleContract {
-        function,
-        what: format!("the count never settled after {LIST_ATTEMPTS} attempts"),
-    })
-}
-
-/// More entries than any list of slots, mechanisms or objects per call holds.
-const MAX_LIST: usize = 1 << 20;
-
-fn checked_count(function: &'static str, count: ffi::CK_ULONG) -> Result<usize> {
-    match usize::try_from(count) {
-        Ok(n) if n <= MAX_LIST => Ok(n),
-        _ => Err(Error::ModuleContract {
-            function,
-            what: format!("absurd count {count}"),
-        }),
-    }
+    crate::output::fetch(query)
 }
 
 impl Pkcs11 {
     fn slot_list(&self, token_present: bool) -> Result<Vec<Slot>> {
-        let ids = read_list("C_GetSlotList", |list, count| {
+        let ids = read_list(|list, count| {
             raw::slot::get_slot_list(&self.inner, token_present, list, count)
         })?;
         Ok(ids
