@@ -220,6 +220,13 @@ impl Session {
 
     /// Takes the session's reentrant lock (waiting for other threads' operations).
     pub(crate) fn lock(&self) -> LockGuard<'_> {
+        drop(self.acquire());
+        LockGuard { session: self }
+    }
+
+    /// Takes the reentrant lock one level deeper and returns the state, still locked,
+    /// for the caller to inspect (the caller builds the `LockGuard` that releases it).
+    fn acquire(&self) -> MutexGuard<'_, LockState> {
         let me = std::thread::current().id();
         let mut state = self.state();
         loop {
@@ -235,7 +242,7 @@ impl Session {
             }
         }
         state.depth += 1;
-        LockGuard { session: self }
+        state
     }
 
     /// Fails if the session is poisoned.
@@ -278,24 +285,25 @@ impl Session {
     }
 
     /// Starts a multi-step operation of `kind`: takes the lock and records the kind.
+    /// Single-part calls use it too (their `*Init` and call must not be separated).
     ///
     /// # Errors
     /// [`Error::OperationActive`] if this thread already has one of that kind active on
     /// this session; [`Error::SessionPoisoned`] if the session is unusable.
-    #[allow(dead_code)] // used by the operation modules as they land
     pub(crate) fn begin(&self, kind: OperationKind) -> Result<Operation<'_>> {
         self.check_usable()?;
-        let lock = self.lock();
-        {
-            let mut state = self.state();
-            if let Some(&active) = state.active.iter().find(|&&a| a == kind) {
-                return Err(Error::OperationActive {
-                    active: active.describe(),
-                    requested: kind.describe(),
-                });
-            }
-            state.active.push(kind);
+        let mut state = self.acquire();
+        let lock = LockGuard { session: self };
+        if let Some(&active) = state.active.iter().find(|&&a| a == kind) {
+            // The state must be unlocked before `lock` releases the reentrant lock.
+            drop(state);
+            return Err(Error::OperationActive {
+                active: active.describe(),
+                requested: kind.describe(),
+            });
         }
+        state.active.push(kind);
+        drop(state);
         Ok(Operation {
             session: self,
             kind,
@@ -303,21 +311,6 @@ impl Session {
             _lock: lock,
             _this_thread: PhantomData,
         })
-    }
-
-    /// Holds the lock for one single-part call, refusing it if this thread has an
-    /// operation of `kind` active on the session.
-    #[allow(dead_code)] // used by the operation modules as they land
-    pub(crate) fn single(&self, kind: OperationKind) -> Result<LockGuard<'_>> {
-        self.check_usable()?;
-        let lock = self.lock();
-        if let Some(&active) = self.state().active.iter().find(|&&a| a == kind) {
-            return Err(Error::OperationActive {
-                active: active.describe(),
-                requested: kind.describe(),
-            });
-        }
-        Ok(lock)
     }
 
     /// The module internals, for the call macros.
