@@ -303,7 +303,7 @@ impl Inner {
         self.module.functions_3_0().map(|f| &**f)
     }
 
-    /// The 3.2 table, if negotiated.
+    /// The 3.2 table, if negotiated (for `call_3_2!`; the 3.2 operations are issue 4's).
     #[inline]
     #[allow(dead_code)]
     pub(crate) fn functions_3_2(&self) -> Option<&ffi::CK_FUNCTION_LIST_3_2> {

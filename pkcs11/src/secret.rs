@@ -66,7 +66,6 @@ impl SecretBytes {
     }
 
     /// The buffer, for the output helper (which never reallocates it in place).
-    #[allow(dead_code)]
     pub(crate) fn as_mut_vec(&mut self) -> &mut Vec<u8> {
         &mut self.0
     }

@@ -9,6 +9,7 @@ pub mod fault;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Where Debian and other distributions install the SoftHSMv2 module.
 const SOFTHSM_CANDIDATES: &[&str] = &[
@@ -235,4 +236,36 @@ pub fn softhsm_get_info_rv() -> pkcs11_sys::CK_RV {
     let get_info = module.functions().C_GetInfo.expect("SoftHSM has C_GetInfo");
     // SAFETY: `info` is a writable CK_INFO that outlives the call.
     unsafe { get_info(&mut info) }
+}
+
+/// The SoftHSM token of this test process, created labelled `label` and exported (see
+/// [`SoftHsmToken::export`]) on the first call; it lives, with its directory, until the
+/// process exits.
+///
+/// One per process: the first call's `label` wins and later calls get the same token
+/// whatever label they pass, so a test binary should pass one label everywhere (wrap
+/// it in a local `token()`). SoftHSM reads `SOFTHSM2_CONF` once per initialization (in
+/// `C_Initialize`), so call this before the module is first initialized, and do not
+/// export another token while the module is initialized.
+///
+/// # Panics
+/// If SoftHSM is missing or the token cannot be created (see [`SoftHsmToken::new`]).
+pub fn shared_softhsm_token(label: &str) -> &'static SoftHsmToken {
+    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let token = SoftHsmToken::new(label);
+        token.export();
+        token
+    })
+}
+
+/// Serializes the SoftHSM tests of this process: SoftHSM is one instance per process,
+/// so each test holds the returned guard for its whole `C_Initialize` .. `C_Finalize`
+/// (or its use of a shared session).
+///
+/// A test that panicked while holding its turn does not poison the others: the lock is
+/// taken back from a poisoned mutex.
+pub fn take_turn() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -855,10 +855,12 @@ fn fork_like_softhsm_inherits_and_like_nss_refuses() {
 
 /// Run by `plan_from_the_environment` in a child process.
 #[test]
+#[ignore = "the child process of plan_from_the_environment"]
 fn plan_from_the_environment_child() {
-    if std::env::var_os("FAULT_MODULE_ENV_CHILD").is_none() {
-        return;
-    }
+    assert!(
+        std::env::var_os("FAULT_MODULE_ENV_CHILD").is_some(),
+        "run only by plan_from_the_environment, which sets FAULT_MODULE_ENV_CHILD"
+    );
     let module = FaultModule::named(&format!("plain-{}", std::process::id()));
     let raw = Raw::new(&module);
     let mut info = CK_INFO::default();
@@ -874,7 +876,12 @@ fn plan_from_the_environment_child() {
 #[test]
 fn plan_from_the_environment() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "plan_from_the_environment_child", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            "plan_from_the_environment_child",
+            "--nocapture",
+        ])
         .env("FAULT_MODULE_ENV_CHILD", "1")
         .env("PKCS11_FAULT_PLAN", "C_GetInfo:rv=CKR_DEVICE_ERROR")
         .output()

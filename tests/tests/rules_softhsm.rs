@@ -34,7 +34,7 @@
 //! finalized (rule 13 needs to initialize it by raw calls). A watchdog aborts the
 //! process if a test hangs.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use pkcs11::{
@@ -43,22 +43,18 @@ use pkcs11::{
     UserType,
 };
 use pkcs11_sys as sys;
-use pkcs11_tests::{softhsm_get_info_rv, softhsm_module, SoftHsmToken, Watchdog};
+use pkcs11_tests::{
+    shared_softhsm_token, softhsm_get_info_rv, softhsm_module, take_turn, SoftHsmToken, Watchdog,
+};
 use sha2::Digest;
 
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("rules-softhsm");
-        token.export();
-        token
-    })
+    shared_softhsm_token("rules-softhsm")
 }
 
 /// Serializes the tests of this binary; makes sure the token exists and is exported.
 fn turn() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = take_turn();
     let _ = token();
     assert_eq!(
         softhsm_get_info_rv(),

@@ -11,39 +11,25 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use pkcs11::{
     AppMutex, Error, MutexError, Notification, NotifyReply, Pin, Pkcs11, Rv, Session, StdAppMutex,
     UserType,
 };
-use pkcs11_tests::{softhsm_module, SoftHsmToken};
+use pkcs11_tests::{
+    shared_softhsm_token, softhsm_get_info_rv, softhsm_module, take_turn, SoftHsmToken,
+};
 
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("safe-callbacks");
-        token.export();
-        token
-    })
+    shared_softhsm_token("safe-callbacks")
 }
 
 fn turn() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = take_turn();
     let _ = token();
     Counting::reset();
     guard
-}
-
-/// A raw `C_GetInfo` through a separately loaded table: tells whether the module is
-/// initialized without going through the safe crate.
-fn raw_get_info() -> pkcs11_sys::CK_RV {
-    let module = pkcs11_sys::Module::load(softhsm_module()).unwrap();
-    let mut info = pkcs11_sys::CK_INFO::default();
-    let get_info = module.functions().C_GetInfo.unwrap();
-    // SAFETY: `info` is writable.
-    unsafe { get_info(&mut info) }
 }
 
 fn first_slot(p11: &Pkcs11) -> pkcs11::Slot {
@@ -147,7 +133,10 @@ fn softhsm_uses_the_application_mutexes_and_destroys_them_all() {
 
     drop(session);
     drop(p11);
-    assert_eq!(raw_get_info(), pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        softhsm_get_info_rv(),
+        pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     let [created, destroyed, locks, unlocks] = Counting::counts();
     assert_eq!(created, destroyed, "C_Finalize destroyed every mutex");
     assert_eq!(locks, unlocks);
@@ -179,7 +168,10 @@ fn rule_31_a_panic_in_lock_surfaces_after_the_module_call_and_the_module_survive
     session.logout().unwrap();
     drop(session);
     drop(p11);
-    assert_eq!(raw_get_info(), pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        softhsm_get_info_rv(),
+        pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED
+    );
 }
 
 #[test]
@@ -190,7 +182,7 @@ fn rule_31_a_panic_in_create_during_initialize_surfaces_and_leaves_the_module_fi
     let payload = caught.expect_err("the callback's panic reaches the caller");
     assert_eq!(message(&*payload), "create panicked on purpose");
     assert_eq!(
-        raw_get_info(),
+        softhsm_get_info_rv(),
         pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED,
         "an initialization that panicked is not left behind"
     );

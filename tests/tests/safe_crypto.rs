@@ -12,7 +12,7 @@
 //! token and one logged-in session with the keys, and take turns. Keys are made through
 //! the raw function table (key generation in the safe API is another module's job).
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -24,7 +24,7 @@ use pkcs11::{
     PssParams, Rv, Session, UserType,
 };
 use pkcs11_sys as sys;
-use pkcs11_tests::{softhsm_module, SoftHsmToken, Watchdog};
+use pkcs11_tests::{shared_softhsm_token, softhsm_module, take_turn, Watchdog};
 use sha2::Digest;
 
 /// The AES-256 key (a session object made from this known value, so that `aes-gcm` can
@@ -226,16 +226,13 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let token = SoftHsmToken::new("safe-crypto");
-        token.export();
+        let token = shared_softhsm_token("safe-crypto");
         let p11 = Pkcs11::open(softhsm_module()).expect("open SoftHSM");
         let slot = p11.slots_with_token().unwrap().into_iter().next().unwrap();
         let session = slot.open_rw_session().unwrap();
         session
             .login(UserType::User, &Pin::from(token.user_pin))
             .unwrap();
-        // The token directory must outlive the process's use of it.
-        std::mem::forget(token);
 
         let aes = create_secret(
             &session,
@@ -309,12 +306,6 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// Serializes the tests of this binary (they share the session).
-fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn gcm_reference(iv: &[u8], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let cipher = aes_gcm::Aes256Gcm::new_from_slice(&AES_KEY).unwrap();
     cipher
@@ -336,7 +327,7 @@ fn hmac_reference(data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn random_bytes_fill_buffers_and_seeding_is_accepted() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let a = f.session.generate_random(32).unwrap();
     let b = f.session.generate_random(32).unwrap();
@@ -350,7 +341,7 @@ fn random_bytes_fill_buffers_and_seeding_is_accepted() {
 
 #[test]
 fn sha_digests_match_the_fips_180_examples_and_sha2() {
-    let _turn = lock();
+    let _turn = take_turn();
     let s = &fixture().session;
     let abc = b"abc";
     let cases: [(Mechanism<'_>, &str); 5] = [
@@ -406,7 +397,7 @@ fn sha_digests_match_the_fips_180_examples_and_sha2() {
 
 #[test]
 fn rule_15_digest_into_with_exact_larger_and_too_small_buffers() {
-    let _turn = lock();
+    let _turn = take_turn();
     let s = &fixture().session;
     let mut exact = [0u8; 32];
     assert_eq!(
@@ -438,7 +429,7 @@ fn rule_15_digest_into_with_exact_larger_and_too_small_buffers() {
 
 #[test]
 fn rule_16_digest_stream_equals_single_digest_and_digests_a_key_value() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let data = s.generate_random(777).unwrap();
@@ -477,7 +468,7 @@ fn rule_16_digest_stream_equals_single_digest_and_digests_a_key_value() {
 
 #[test]
 fn hmac_sha256_matches_rfc_4231_and_verifies() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let case6 = b"Test Using Larger Than Block-Size Key - Hash Key First";
@@ -525,7 +516,7 @@ fn hmac_sha256_matches_rfc_4231_and_verifies() {
 
 #[test]
 fn rule_27_28_aes_gcm_round_trip_agrees_with_aes_gcm_and_detects_tampering() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let iv = s.generate_random(12).unwrap();
@@ -598,7 +589,7 @@ fn rule_27_28_aes_gcm_round_trip_agrees_with_aes_gcm_and_detects_tampering() {
 
 #[test]
 fn aes_cbc_pad_stream_of_several_updates_equals_single_part() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let mechanism = Mechanism::AesCbcPad { iv: [7; 16] };
@@ -652,7 +643,7 @@ fn aes_cbc_pad_stream_of_several_updates_equals_single_part() {
 
 #[test]
 fn rule_15_34_encrypt_and_decrypt_into_with_exact_and_too_small_buffers() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let mechanism = Mechanism::AesCbcPad { iv: [1; 16] };
@@ -693,7 +684,7 @@ fn rule_15_34_encrypt_and_decrypt_into_with_exact_and_too_small_buffers() {
 
 #[test]
 fn ecdsa_signatures_verify_on_the_token_and_with_p256() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let message = b"a message to sign";
@@ -717,20 +708,28 @@ fn ecdsa_signatures_verify_on_the_token_and_with_p256() {
     );
 
     // CKM_ECDSA_SHA256 hashes on the token; SoftHSM 2.6 does not offer it (2.7 does).
-    match s.sign(&Mechanism::EcdsaSha256, f.ec.private, message) {
-        Ok(signature) => {
-            let parsed = p256::ecdsa::Signature::from_slice(&signature).unwrap();
-            f.ec_verifier.verify(message, &parsed).unwrap();
-            let mechanism = Mechanism::EcdsaSha256;
-            let mut stream = s.verify_stream(&mechanism, f.ec.public).unwrap();
-            stream.update(&message[..5]).unwrap();
-            stream.update(&message[5..]).unwrap();
-            assert!(stream.finish(&signature).unwrap());
-        }
-        Err(error) => {
-            assert_eq!(error.rv(), Some(Rv::MechanismInvalid), "{error}");
-            eprintln!("NOTE: this SoftHSM has no CKM_ECDSA_SHA256; only CKM_ECDSA was tested");
-        }
+    // The token's mechanism list decides which outcome is required: listed, it must sign
+    // and verify; not listed, C_SignInit must refuse it with exactly CKR_MECHANISM_INVALID.
+    let listed = s
+        .pkcs11()
+        .slot(s.slot_id())
+        .mechanisms()
+        .unwrap()
+        .contains(&MechanismType::ECDSA_SHA256);
+    let result = s.sign(&Mechanism::EcdsaSha256, f.ec.private, message);
+    if listed {
+        let signature = result.expect("CKM_ECDSA_SHA256 is listed, so it must sign");
+        let parsed = p256::ecdsa::Signature::from_slice(&signature).unwrap();
+        f.ec_verifier.verify(message, &parsed).unwrap();
+        let mechanism = Mechanism::EcdsaSha256;
+        let mut stream = s.verify_stream(&mechanism, f.ec.public).unwrap();
+        stream.update(&message[..5]).unwrap();
+        stream.update(&message[5..]).unwrap();
+        assert!(stream.finish(&signature).unwrap());
+    } else {
+        let error = result.expect_err("CKM_ECDSA_SHA256 is not listed, so it must be refused");
+        assert_eq!(error.rv(), Some(Rv::MechanismInvalid), "{error}");
+        assert_eq!(error.function(), Some("C_SignInit"), "{error}");
     }
 
     // sign_into: exact, then too small (the signature is ended, the session goes on).
@@ -755,7 +754,7 @@ fn ecdsa_signatures_verify_on_the_token_and_with_p256() {
 
 #[test]
 fn eddsa_signatures_verify_and_reject_a_modified_message() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let message = b"ed25519 message";
@@ -781,7 +780,7 @@ fn eddsa_signatures_verify_and_reject_a_modified_message() {
 
 #[test]
 fn rule_27_rsa_pkcs_and_pss_signatures_verify_and_reject_modified_messages() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let message = b"an RSA message";
@@ -838,7 +837,7 @@ fn rule_27_rsa_pkcs_and_pss_signatures_verify_and_reject_modified_messages() {
 
 #[test]
 fn rule_16_27_rsa_oaep_round_trip_and_too_small_buffers_leave_the_session_usable() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let oaep = Mechanism::RsaPkcsOaep(OaepParams::sha1());
@@ -883,7 +882,7 @@ fn rule_16_27_rsa_oaep_round_trip_and_too_small_buffers_leave_the_session_usable
 
 #[test]
 fn rule_16_a_dropped_half_fed_stream_leaves_the_session_usable() {
-    let _turn = lock();
+    let _turn = take_turn();
     let f = fixture();
     let s = &f.session;
     let cbc = Mechanism::AesCbcPad { iv: [3; 16] };
@@ -967,7 +966,7 @@ fn rule_16_a_dropped_half_fed_stream_leaves_the_session_usable() {
 
 #[test]
 fn a_second_operation_of_the_same_kind_on_the_same_thread_is_operation_active() {
-    let _turn = lock();
+    let _turn = take_turn();
     let _watchdog = Watchdog::new("the same-thread conflict test", Duration::from_secs(30));
     let f = fixture();
     let s = &f.session;
@@ -1019,7 +1018,7 @@ fn a_second_operation_of_the_same_kind_on_the_same_thread_is_operation_active() 
 
 #[test]
 fn rule_09_eight_threads_share_one_logged_in_session() {
-    let _turn = lock();
+    let _turn = take_turn();
     let _watchdog = Watchdog::new("the 8-thread shared-session test", Duration::from_secs(60));
     let f = fixture();
     let s = &f.session;

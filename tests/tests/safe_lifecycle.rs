@@ -4,38 +4,18 @@
 //! SoftHSM is one instance per process: the tests of this binary share one throwaway
 //! token and take turns.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
-
 use pkcs11::{Error, Pin, Pkcs11, Rv, UserType};
-use pkcs11_tests::{softhsm_module, SoftHsmToken};
+use pkcs11_tests::{
+    shared_softhsm_token, softhsm_get_info_rv, softhsm_module, take_turn, SoftHsmToken,
+};
 
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("safe-lifecycle");
-        token.export();
-        token
-    })
-}
-
-fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A raw `C_GetInfo` through a separately loaded table: tells whether the module is
-/// initialized without going through the safe crate.
-fn raw_get_info() -> pkcs11_sys::CK_RV {
-    let module = pkcs11_sys::Module::load(softhsm_module()).unwrap();
-    let mut info = pkcs11_sys::CK_INFO::default();
-    let get_info = module.functions().C_GetInfo.unwrap();
-    // SAFETY: `info` is writable.
-    unsafe { get_info(&mut info) }
+    shared_softhsm_token("safe-lifecycle")
 }
 
 #[test]
 fn rule_06_08_opens_share_one_initialization_and_the_last_drop_finalizes() {
-    let _turn = lock();
+    let _turn = take_turn();
     let _ = token();
     let dir = pkcs11_tests::TempDir::new("symlink");
     let link = dir.path().join("libsofthsm-link.so");
@@ -45,7 +25,7 @@ fn rule_06_08_opens_share_one_initialization_and_the_last_drop_finalizes() {
     assert!(!first.is_adopted());
     let second = Pkcs11::open(&link).unwrap();
     assert!(first.same_module(&second), "a symlink is the same module");
-    assert_eq!(raw_get_info(), pkcs11_sys::CKR_OK);
+    assert_eq!(softhsm_get_info_rv(), pkcs11_sys::CKR_OK);
 
     let slot = first
         .slots_with_token()
@@ -58,13 +38,13 @@ fn rule_06_08_opens_share_one_initialization_and_the_last_drop_finalizes() {
     drop(first);
     drop(second);
     assert_eq!(
-        raw_get_info(),
+        softhsm_get_info_rv(),
         pkcs11_sys::CKR_OK,
         "the session keeps it initialized"
     );
     drop(session);
     assert_eq!(
-        raw_get_info(),
+        softhsm_get_info_rv(),
         pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED,
         "the last drop finalized the module"
     );
@@ -72,7 +52,7 @@ fn rule_06_08_opens_share_one_initialization_and_the_last_drop_finalizes() {
 
 #[test]
 fn rule_08_concurrent_opens_make_one_initialization() {
-    let _turn = lock();
+    let _turn = take_turn();
     let _ = token();
     let handles: Vec<Pkcs11> = std::thread::scope(|scope| {
         let threads: Vec<_> = (0..8)
@@ -83,12 +63,15 @@ fn rule_08_concurrent_opens_make_one_initialization() {
     assert!(handles.iter().all(|h| h.same_module(&handles[0])));
     assert!(handles.iter().all(|h| !h.is_adopted()));
     drop(handles);
-    assert_eq!(raw_get_info(), pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        softhsm_get_info_rv(),
+        pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED
+    );
 }
 
 #[test]
 fn rule_07_module_initialized_by_raw_calls_is_adopted_and_left_initialized() {
-    let _turn = lock();
+    let _turn = take_turn();
     let _ = token();
     let raw = pkcs11_sys::Module::load(softhsm_module()).unwrap();
     let mut args = pkcs11_sys::CK_C_INITIALIZE_ARGS {
@@ -104,7 +87,7 @@ fn rule_07_module_initialized_by_raw_calls_is_adopted_and_left_initialized() {
     assert!(p11.is_adopted());
     drop(p11);
     assert_eq!(
-        raw_get_info(),
+        softhsm_get_info_rv(),
         pkcs11_sys::CKR_OK,
         "an adopted module stays initialized"
     );
@@ -117,7 +100,7 @@ fn rule_07_module_initialized_by_raw_calls_is_adopted_and_left_initialized() {
 
 #[test]
 fn rule_12_33_wrong_pin_is_pin_incorrect_naming_c_login() {
-    let _turn = lock();
+    let _turn = take_turn();
     let token = token();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();
     let slot = p11.slots_with_token().unwrap().into_iter().next().unwrap();
@@ -159,14 +142,17 @@ fn rule_12_33_wrong_pin_is_pin_incorrect_naming_c_login() {
 
 #[test]
 fn rule_11_explicit_finalize_refuses_later_calls_without_reaching_the_module() {
-    let _turn = lock();
+    let _turn = take_turn();
     let _ = token();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();
     let other = p11.clone();
     let slot = p11.slots_with_token().unwrap().into_iter().next().unwrap();
     let session = slot.open_ro_session().unwrap();
     p11.finalize().unwrap();
-    assert_eq!(raw_get_info(), pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        softhsm_get_info_rv(),
+        pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     assert!(matches!(other.slots(), Err(Error::Finalized)));
     assert!(!session.is_usable());
     // Closing a session of a finalized module calls nothing and succeeds.

@@ -8,30 +8,20 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pkcs11::{
     ffi, Attribute, AttributeResult, AttributeType, Date, Error, KeyType, Mechanism, MechanismType,
     ObjectClass, ObjectHandle, Pin, Pkcs11, Rv, SecretBytes, Session, UserType,
 };
-use pkcs11_tests::{softhsm_module, SoftHsmToken};
+use pkcs11_tests::{shared_softhsm_token, softhsm_module, take_turn, SoftHsmToken};
 
 /// The DER OID of P-256 (`prime256v1`), the `CKA_EC_PARAMS` of its keys.
 const P256: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("safe-objects");
-        token.export();
-        token
-    })
-}
-
-fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared_softhsm_token("safe-objects")
 }
 
 /// A read-write session on the test token, logged in as the user.
@@ -87,7 +77,7 @@ fn sorted_by_type(mut template: Vec<Attribute>) -> Vec<Attribute> {
 
 #[test]
 fn rule_21_22_a_data_object_and_a_secret_key_read_back_every_attribute_kind() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
 
     // A data object: class, booleans, UTF-8 (one empty), byte strings, secret bytes.
@@ -223,7 +213,7 @@ fn rule_21_22_a_data_object_and_a_secret_key_read_back_every_attribute_kind() {
 
 #[test]
 fn find_by_label_among_two_hundred_objects_finds_each_once() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
     let mut many = BTreeSet::new();
     let mut few = BTreeSet::new();
@@ -269,7 +259,7 @@ fn find_by_label_among_two_hundred_objects_finds_each_once() {
 
 #[test]
 fn find_one_gives_the_object_or_not_found_or_more_than_one() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
     let single = data_object(&session, "one-single", "a");
     data_object(&session, "one-twice", "a");
@@ -313,7 +303,7 @@ fn find_one_gives_the_object_or_not_found_or_more_than_one() {
 
 #[test]
 fn a_dropped_half_consumed_find_leaves_the_session_usable() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
     let created: BTreeSet<_> = (0..40)
         .map(|i| data_object(&session, "half-consumed", &i.to_string()))
@@ -354,7 +344,7 @@ fn a_dropped_half_consumed_find_leaves_the_session_usable() {
 
 #[test]
 fn a_second_find_on_the_same_thread_is_operation_active_not_a_hang() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
     data_object(&session, "conflict", "a");
     within(Duration::from_secs(20), "conflicting find", || {
@@ -388,7 +378,7 @@ fn a_second_find_on_the_same_thread_is_operation_active_not_a_hang() {
 
 #[test]
 fn rule_19_a_mixed_template_gives_per_attribute_results() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
     let key = session
         .generate_key(
@@ -460,7 +450,7 @@ fn rule_19_a_mixed_template_gives_per_attribute_results() {
 
 #[test]
 fn rule_20_copy_destroy_set_attributes_and_object_size() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
     let original = session
         .create_object(&[
@@ -530,7 +520,7 @@ fn rule_20_copy_destroy_set_attributes_and_object_size() {
 
 #[test]
 fn generated_aes_ec_and_rsa_keys_show_their_public_attributes() {
-    let _turn = lock();
+    let _turn = take_turn();
     let session = user_session();
 
     let aes = session

@@ -20,7 +20,7 @@
 
 use std::any::type_name;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -30,22 +30,18 @@ use pkcs11::{
     Pkcs11, Rv, SecretBytes, Session, SessionState, Slot, StdAppMutex, UserType,
 };
 use pkcs11_sys as sys;
-use pkcs11_tests::{softhsm_get_info_rv, softhsm_module, SoftHsmToken, Watchdog};
+use pkcs11_tests::{
+    shared_softhsm_token, softhsm_get_info_rv, softhsm_module, take_turn, SoftHsmToken, Watchdog,
+};
 use sha2::Digest;
 
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("safe-reliability");
-        token.export();
-        token
-    })
+    shared_softhsm_token("safe-reliability")
 }
 
 /// Serializes the tests of this binary; makes sure the token exists and is exported.
 fn turn() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = take_turn();
     let _ = token();
     assert_eq!(
         softhsm_get_info_rv(),

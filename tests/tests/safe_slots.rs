@@ -17,25 +17,15 @@ use pkcs11::{
     Count, Error, MechanismType, Pin, Pkcs11, Rv, SessionState, Slot, UserType, UtcTime, Version,
 };
 use pkcs11_sys as sys;
-use pkcs11_tests::{softhsm_module, SoftHsmToken, TempDir};
+use pkcs11_tests::{shared_softhsm_token, softhsm_module, take_turn, SoftHsmToken, TempDir};
 
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("safe-slots");
-        token.export();
-        token
-    })
-}
-
-fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared_softhsm_token("safe-slots")
 }
 
 /// Takes this binary's SoftHSM turn and opens the module on the shared token directory.
 fn open() -> (MutexGuard<'static, ()>, Pkcs11) {
-    let turn = lock();
+    let turn = take_turn();
     let _ = token();
     let p11 = Pkcs11::open(softhsm_module()).unwrap();
     (turn, p11)

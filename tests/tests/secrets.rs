@@ -24,13 +24,13 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::Once;
 
 use pkcs11::{
     ffi, Attribute, AttributeResult, AttributeType, Error, KeyType, Mechanism, ObjectClass,
     ObjectHandle, Pin, Pkcs11, Rv, SecretBytes, Session, UserType,
 };
-use pkcs11_tests::{softhsm_module, SoftHsmToken};
+use pkcs11_tests::{shared_softhsm_token, softhsm_module, take_turn, SoftHsmToken};
 
 // ---------------------------------------------------------------------------------------
 // The sentinels: distinctive byte strings that appear nowhere else.
@@ -272,10 +272,9 @@ fn assert_error_hides_secrets(what: &str, error: &Error) {
 
 /// The token of this binary, its user PIN set to [`USER_PIN`].
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("secrets");
-        token.export();
+    static SENTINEL_PIN: Once = Once::new();
+    let token = shared_softhsm_token("secrets");
+    SENTINEL_PIN.call_once(|| {
         let p11 = Pkcs11::open(softhsm_module()).expect("open SoftHSM");
         let session = p11
             .token_by_label(token.label())
@@ -285,13 +284,8 @@ fn token() -> &'static SoftHsmToken {
         session
             .set_pin(&Pin::from(token.user_pin), &Pin::from(USER_PIN))
             .expect("set the sentinel PIN");
-        token
-    })
-}
-
-fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
+    token
 }
 
 /// A read-write session on this binary's token.
@@ -341,7 +335,7 @@ fn needed(error: &Error) -> usize {
 
 #[test]
 fn positive_control_the_scanner_sees_an_unwiped_secret_and_not_a_wiped_one() {
-    let _turn = lock();
+    let _turn = take_turn();
     // A plain Vec is freed without being wiped: the scanner must see it.
     let hits = hits_during(|| {
         let copy: Vec<u8> = PLAINTEXT.to_vec();
@@ -389,7 +383,7 @@ fn positive_control_the_scanner_sees_an_unwiped_secret_and_not_a_wiped_one() {
 
 #[test]
 fn rule_33_login_success_and_wrong_pin_leave_no_pin_behind() {
-    let _turn = lock();
+    let _turn = take_turn();
     assert_no_secret_freed("login", || {
         let session = open_session();
 
@@ -426,7 +420,7 @@ fn rule_33_login_success_and_wrong_pin_leave_no_pin_behind() {
 
 #[test]
 fn rule_33_set_pin_leaves_no_pin_behind() {
-    let _turn = lock();
+    let _turn = take_turn();
     assert_no_secret_freed("set_pin", || {
         let session = open_session();
         let (old, new, wrong) = (
@@ -466,7 +460,7 @@ fn rule_33_set_pin_leaves_no_pin_behind() {
 
 #[test]
 fn rule_34_a_secret_key_value_read_back_leaves_no_copy() {
-    let _turn = lock();
+    let _turn = take_turn();
     assert_no_secret_freed("reading CKA_VALUE", || {
         let session = open_session();
         session
@@ -521,7 +515,7 @@ fn rule_34_a_secret_key_value_read_back_leaves_no_copy() {
 
 #[test]
 fn rule_34_decrypted_data_leaves_no_copy_on_success_error_and_retry() {
-    let _turn = lock();
+    let _turn = take_turn();
     assert_no_secret_freed("decrypting", || {
         let session = open_session();
         session
@@ -578,9 +572,10 @@ fn rule_34_decrypted_data_leaves_no_copy_on_success_error_and_retry() {
             .update_into(&ciphertext, &mut out.0)
             .expect("update_into");
         let mut tiny = Wiped::zeroed(0);
-        if let Err(error) = stream.finish_into(&mut tiny.0) {
-            assert_error_hides_secrets("the too-small finish error", &error);
-        }
+        let error = stream
+            .finish_into(&mut tiny.0)
+            .expect_err("an empty buffer is too small for C_DecryptFinal");
+        assert_error_hides_secrets("the too-small finish error", &error);
         written += stream
             .finish_into(&mut out.0[written..])
             .expect("finish_into");
@@ -621,7 +616,7 @@ fn rule_34_decrypted_data_leaves_no_copy_on_success_error_and_retry() {
 
 #[test]
 fn rule_33_34_debug_never_shows_a_secret() {
-    let _turn = lock();
+    let _turn = take_turn();
     let pin = Pin::from(USER_PIN);
     assert_eq!(format!("{pin:?}"), "Pin(<redacted>)");
     assert_not_shown("Pin", &pin, None);
@@ -714,7 +709,7 @@ fn child_secret_operations_then_failing_destructors() {
 
 #[test]
 fn rule_33_34_destructor_logs_never_show_a_secret() {
-    let _turn = lock();
+    let _turn = take_turn();
     let output = Command::new(std::env::current_exe().expect("this test binary"))
         .args([
             "--ignored",

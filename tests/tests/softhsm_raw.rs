@@ -3,13 +3,12 @@
 //! finalize.
 //!
 //! SoftHSM is one instance per process and reads `SOFTHSM2_CONF` in `C_Initialize`, so
-//! the tests of this binary share one throwaway token and take turns (`LOCK`).
+//! the tests of this binary share one throwaway token and take turns (`take_turn`).
 
 use std::ptr;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use pkcs11_sys::*;
-use pkcs11_tests::{softhsm_module, SoftHsmToken};
+use pkcs11_tests::{shared_softhsm_token, softhsm_module, take_turn, SoftHsmToken};
 
 /// Calls a slot of a raw function table, panicking with the function's name if the
 /// slot is NULL; evaluates to the `CK_RV`.
@@ -40,18 +39,7 @@ fn text(field: &[u8]) -> String {
 
 /// The token shared by this binary, exported before any module initialization.
 fn token() -> &'static SoftHsmToken {
-    static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
-    TOKEN.get_or_init(|| {
-        let token = SoftHsmToken::new("raw-tests");
-        token.export();
-        token
-    })
-}
-
-/// Serializes the tests: one `C_Initialize` .. `C_Finalize` at a time.
-fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared_softhsm_token("raw-tests")
 }
 
 /// Loads SoftHSM and initializes it with `CKF_OS_LOCKING_OK`.
@@ -104,7 +92,7 @@ fn token_slot(f: &CK_FUNCTION_LIST) -> CK_SLOT_ID {
 
 #[test]
 fn rule_01_03_negotiates_a_consistent_table() {
-    let _turn = lock();
+    let _turn = take_turn();
     let module = Module::load(softhsm_module()).expect("load SoftHSM");
     let version = module.version();
     match module.negotiation() {
@@ -143,7 +131,7 @@ fn rule_01_03_negotiates_a_consistent_table() {
 
 #[test]
 fn library_info_slots_tokens_and_mechanisms() {
-    let _turn = lock();
+    let _turn = take_turn();
     let module = initialized();
     let f = module.functions();
 
@@ -235,7 +223,7 @@ fn library_info_slots_tokens_and_mechanisms() {
 
 #[test]
 fn session_login_random_and_digest() {
-    let _turn = lock();
+    let _turn = take_turn();
     let module = initialized();
     let f = module.functions();
     let slot = token_slot(f);
@@ -329,7 +317,7 @@ fn session_login_random_and_digest() {
 
 #[test]
 fn rule_10_tables_keep_the_library_loaded() {
-    let _turn = lock();
+    let _turn = take_turn();
     let module = initialized();
     // A copy of the table outlives the Module that produced it.
     let table = module.functions().clone();
