@@ -269,3 +269,23 @@ pub fn take_turn() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// [`take_turn`] for binaries whose every test leaves the module finalized: with the
+/// turn held, makes sure the token exists and is exported (`token`, typically a
+/// binary's wrapper of [`shared_softhsm_token`]) and asserts that SoftHSM is not
+/// initialized in this process (see [`softhsm_get_info_rv`]).
+///
+/// # Panics
+/// If the module is still initialized: a previous test did not finalize it.
+pub fn take_finalized_turn(
+    token: impl FnOnce() -> &'static SoftHsmToken,
+) -> MutexGuard<'static, ()> {
+    let guard = take_turn();
+    let _ = token();
+    assert_eq!(
+        softhsm_get_info_rv(),
+        pkcs11_sys::CKR_CRYPTOKI_NOT_INITIALIZED,
+        "every test leaves the module finalized"
+    );
+    guard
+}

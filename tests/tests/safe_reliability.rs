@@ -31,7 +31,8 @@ use pkcs11::{
 };
 use pkcs11_sys as sys;
 use pkcs11_tests::{
-    shared_softhsm_token, softhsm_get_info_rv, softhsm_module, take_turn, SoftHsmToken, Watchdog,
+    shared_softhsm_token, softhsm_get_info_rv, softhsm_module, take_finalized_turn, SoftHsmToken,
+    Watchdog,
 };
 use sha2::Digest;
 
@@ -41,14 +42,7 @@ fn token() -> &'static SoftHsmToken {
 
 /// Serializes the tests of this binary; makes sure the token exists and is exported.
 fn turn() -> MutexGuard<'static, ()> {
-    let guard = take_turn();
-    let _ = token();
-    assert_eq!(
-        softhsm_get_info_rv(),
-        sys::CKR_CRYPTOKI_NOT_INITIALIZED,
-        "every test leaves the module finalized"
-    );
-    guard
+    take_finalized_turn(token)
 }
 
 fn first_slot(p11: &Pkcs11) -> Slot {
