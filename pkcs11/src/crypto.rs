@@ -168,8 +168,7 @@ impl Session {
     /// [`Error::Module`] naming `C_GenerateRandom`.
     #[doc(alias = "C_GenerateRandom")]
     pub fn generate_random_into(&self, out: &mut [u8]) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::crypto::generate_random(
             self.inner(),
             self.handle(),
@@ -184,8 +183,7 @@ impl Session {
     /// tokens that do not take seeds).
     #[doc(alias = "C_SeedRandom")]
     pub fn seed_random(&self, seed: &[u8]) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::crypto::seed_random(self.inner(), self.handle(), seed))
     }
 

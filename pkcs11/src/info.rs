@@ -578,8 +578,7 @@ impl Session {
     /// unusable.
     #[doc(alias = "C_GetSessionInfo")]
     pub fn info(&self) -> Result<SessionInfo> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut info = ffi::CK_SESSION_INFO::default();
         self.track_ok(raw::session::get_session_info(
             self.inner(),

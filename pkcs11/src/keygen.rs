@@ -38,8 +38,7 @@ impl Session {
         mechanism: &Mechanism<'_>,
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut encoded = attribute::encode(template);
         let mut key = ffi::CK_INVALID_HANDLE;
         self.track_ok(raw::object::generate_key(
@@ -65,8 +64,7 @@ impl Session {
         public: &[Attribute],
         private: &[Attribute],
     ) -> Result<(ObjectHandle, ObjectHandle)> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut public_template = attribute::encode(public);
         let mut private_template = attribute::encode(private);
         let mut public_key = ffi::CK_INVALID_HANDLE;

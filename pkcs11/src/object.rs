@@ -290,8 +290,7 @@ impl Session {
     /// `CKR_ATTRIBUTE_VALUE_INVALID`...).
     #[doc(alias = "C_CreateObject")]
     pub fn create_object(&self, template: &[Attribute]) -> Result<ObjectHandle> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut encoded = attribute::encode(template);
         let mut object = ffi::CK_INVALID_HANDLE;
         self.track_ok(raw::object::create_object(
@@ -313,8 +312,7 @@ impl Session {
         object: ObjectHandle,
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut encoded = attribute::encode(template);
         let mut copy = ffi::CK_INVALID_HANDLE;
         self.track_ok(raw::object::copy_object(
@@ -333,8 +331,7 @@ impl Session {
     /// [`Error::Module`] naming `C_DestroyObject`.
     #[doc(alias = "C_DestroyObject")]
     pub fn destroy_object(&self, object: ObjectHandle) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::object::destroy_object(
             self.inner(),
             self.handle(),
@@ -357,8 +354,7 @@ impl Session {
         object: ObjectHandle,
         types: &[AttributeType],
     ) -> Result<Vec<AttributeResult>> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let raw_types: Vec<ffi::CK_ATTRIBUTE_TYPE> = types.iter().map(|ty| ty.0).collect();
         let outcomes =
             raw::attribute::get_attribute_values(self, object.0, &raw_types, attribute::shape_of)?;
@@ -394,8 +390,7 @@ impl Session {
     /// [`Error::Module`] naming `C_SetAttributeValue` (`CKR_ATTRIBUTE_READ_ONLY`...).
     #[doc(alias = "C_SetAttributeValue")]
     pub fn set_attributes(&self, object: ObjectHandle, template: &[Attribute]) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut encoded = attribute::encode(template);
         self.track_ok(raw::object::set_attribute_value(
             self.inner(),
@@ -412,8 +407,7 @@ impl Session {
     /// [`Error::Module`] naming `C_GetObjectSize`.
     #[doc(alias = "C_GetObjectSize")]
     pub fn object_size(&self, object: ObjectHandle) -> Result<Option<u64>> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         let mut size: CK_ULONG = 0;
         self.track_ok(raw::object::get_object_size(
             self.inner(),

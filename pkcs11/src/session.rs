@@ -245,6 +245,12 @@ impl Session {
         state
     }
 
+    /// Takes the lock for one call, refusing it if the session is poisoned.
+    pub(crate) fn locked(&self) -> Result<LockGuard<'_>> {
+        self.check_usable()?;
+        Ok(self.lock())
+    }
+
     /// Fails if the session is poisoned.
     pub(crate) fn check_usable(&self) -> Result<()> {
         match self.poison_cause() {

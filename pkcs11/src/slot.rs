@@ -117,8 +117,7 @@ impl Session {
     /// appears in it.
     #[doc(alias = "C_Login")]
     pub fn login(&self, user: UserType, pin: &Pin) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::session::login(
             self.inner(),
             self.handle(),
@@ -146,8 +145,7 @@ impl Session {
     /// Logs out (of every session of this process: login state is shared).
     #[doc(alias = "C_Logout")]
     pub fn logout(&self) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::session::logout(self.inner(), self.handle()))
     }
 }
@@ -199,8 +197,7 @@ impl Session {
     /// `CKR_PIN_INCORRECT`; the PIN never appears in it.
     #[doc(alias = "C_LoginUser")]
     pub fn login_user(&self, user: UserType, pin: &Pin, username: &str) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::session::login_user(
             self.inner(),
             self.handle(),
@@ -219,8 +216,7 @@ impl Session {
     /// a protected path, `CKR_FUNCTION_CANCELED` if the user cancelled.
     #[doc(alias = "C_Login")]
     pub fn login_protected(&self, user: UserType) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::session::login(
             self.inner(),
             self.handle(),

@@ -435,8 +435,7 @@ impl Session {
     /// `CKR_PIN_LEN_RANGE`; the PIN never appears in it.
     #[doc(alias = "C_InitPIN")]
     pub fn init_pin(&self, pin: &Pin) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::session::init_pin(
             self.inner(),
             self.handle(),
@@ -452,8 +451,7 @@ impl Session {
     /// `CKR_SESSION_READ_ONLY`; no PIN ever appears in it.
     #[doc(alias = "C_SetPIN")]
     pub fn set_pin(&self, old: &Pin, new: &Pin) -> Result<()> {
-        self.check_usable()?;
-        let _lock = self.lock();
+        let _lock = self.locked()?;
         self.track_ok(raw::session::set_pin(
             self.inner(),
             self.handle(),
