@@ -24,7 +24,7 @@
 use core::fmt;
 
 use crate::error::Result;
-use crate::raw::crypto::Params;
+use crate::raw::params::Params;
 
 /// A mechanism type (`CKM_*`): standard, vendor-defined or unknown, kept as it is.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

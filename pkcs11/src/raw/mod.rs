@@ -18,6 +18,7 @@ pub(crate) mod attribute;
 pub(crate) mod crypto;
 pub(crate) mod lifecycle;
 pub(crate) mod object;
+pub(crate) mod params;
 pub(crate) mod session;
 pub(crate) mod slot;
 
