@@ -301,6 +301,14 @@ pub enum Error {
         /// The operation that was asked for.
         requested: &'static str,
     },
+    /// No pooled session became free within the pool's wait limit
+    /// ([`SessionPool::get`](crate::SessionPool::get)).
+    PoolTimeout {
+        /// How long the caller waited.
+        waited: std::time::Duration,
+        /// The pool's size: every one of these sessions was in use.
+        max_sessions: usize,
+    },
 }
 
 impl Error {
@@ -370,6 +378,13 @@ impl fmt::Display for Error {
             Error::OperationActive { active, requested } => write!(
                 f,
                 "cannot start {requested}: {active} is active on this session in this thread"
+            ),
+            Error::PoolTimeout {
+                waited,
+                max_sessions,
+            } => write!(
+                f,
+                "no pooled session became free within {waited:?} (all {max_sessions} in use)"
             ),
         }
     }

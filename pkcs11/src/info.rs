@@ -587,6 +587,59 @@ impl Session {
         ))?;
         Ok(SessionInfo::from_raw(info))
     }
+
+    /// The session's validation flags of `kind` (3.2): which validations (for example
+    /// FIPS 140-3 approved-mode checks, `CKS_LAST_VALIDATION_OK` for the last
+    /// operation) the module reports as satisfied. The flag values are module-defined.
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`](crate::Error::NotSupported) naming
+    /// `C_GetSessionValidationFlags` when the module's interface is older than 3.2;
+    /// [`Error::Module`](crate::Error::Module) naming it when the module refuses.
+    #[doc(alias = "C_GetSessionValidationFlags")]
+    pub fn validation_flags(
+        &self,
+        kind: ffi::CK_SESSION_VALIDATION_FLAGS_TYPE,
+    ) -> Result<ffi::CK_FLAGS> {
+        let _lock = self.locked()?;
+        let mut flags: ffi::CK_FLAGS = 0;
+        self.track_ok(raw::misc::get_session_validation_flags(
+            self.inner(),
+            self.handle(),
+            kind,
+            &mut flags,
+        ))?;
+        Ok(flags)
+    }
+
+    /// The legacy parallel-function status (`C_GetFunctionStatus`).
+    ///
+    /// Parallel functions were withdrawn in PKCS #11 v2.01: a conforming module answers
+    /// `CKR_FUNCTION_NOT_PARALLEL`, which is what this returns as
+    /// [`Error::Module`](crate::Error::Module). Kept so that every function of the
+    /// interface is reachable.
+    ///
+    /// # Errors
+    /// As described; `Ok(())` only from a module that still answers `CKR_OK`.
+    #[doc(alias = "C_GetFunctionStatus")]
+    pub fn legacy_function_status(&self) -> Result<()> {
+        let _lock = self.locked()?;
+        self.track_ok(raw::misc::get_function_status(self.inner(), self.handle()))
+    }
+
+    /// The legacy cancellation of a parallel function (`C_CancelFunction`).
+    ///
+    /// Like [`Session::legacy_function_status`], a conforming module answers
+    /// `CKR_FUNCTION_NOT_PARALLEL`. To abandon an operation, drop its guard (which uses
+    /// `C_SessionCancel` where the module has it).
+    ///
+    /// # Errors
+    /// As described.
+    #[doc(alias = "C_CancelFunction")]
+    pub fn legacy_cancel_function(&self) -> Result<()> {
+        let _lock = self.locked()?;
+        self.track_ok(raw::misc::cancel_function(self.inner(), self.handle()))
+    }
 }
 
 #[cfg(test)]

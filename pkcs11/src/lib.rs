@@ -14,6 +14,7 @@ mod keygen;
 mod mechanism;
 mod object;
 mod output;
+mod pool;
 #[allow(unsafe_code)]
 mod raw;
 mod secret;
@@ -34,6 +35,7 @@ pub use info::{
 };
 pub use mechanism::{EddsaParams, GcmParams, Mechanism, MechanismType, Mgf, OaepParams, PssParams};
 pub use object::{FindObjects, ObjectHandle};
+pub use pool::{PooledSession, SessionPool, SessionPoolBuilder};
 pub use secret::{Pin, SecretBytes};
 pub use session::{Operation, OperationKind, Session};
 pub use slot::{Slot, UserType};

@@ -78,6 +78,22 @@ impl Slot {
     pub fn open_rw_session(&self) -> Result<Session> {
         Session::open(&self.p11, self.id, ffi::CKF_RW_SESSION)
     }
+
+    /// Closes every session this application has on the slot (`C_CloseAllSessions`),
+    /// including sessions opened by other components of the process through the same
+    /// module, and ends the login state of the token for this application.
+    ///
+    /// [`Session`] values still alive afterwards hold closed handles: their next call
+    /// fails with `CKR_SESSION_HANDLE_INVALID` (the session is then poisoned and makes no
+    /// further calls) and dropping them logs that their handle was already closed.
+    /// Prefer dropping sessions; this is for recovering a token from an unknown state.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_CloseAllSessions`, e.g. `CKR_SLOT_ID_INVALID`.
+    #[doc(alias = "C_CloseAllSessions")]
+    pub fn close_all_sessions(&self) -> Result<()> {
+        raw::misc::close_all_sessions(&self.p11.inner, self.id)?.ok()
+    }
 }
 
 /// Who logs in.

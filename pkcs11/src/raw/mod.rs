@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 pub(crate) mod attribute;
 pub(crate) mod crypto;
 pub(crate) mod lifecycle;
+pub(crate) mod misc;
 pub(crate) mod object;
 pub(crate) mod params;
 pub(crate) mod session;
@@ -49,7 +50,6 @@ macro_rules! call_3_0 {
 }
 
 /// Calls a 3.2-table function (`C_EncapsulateKey`, `C_VerifySignature*`...).
-#[allow(unused_macros)]
 macro_rules! call_3_2 {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
         $crate::raw::invoke(
@@ -63,7 +63,6 @@ macro_rules! call_3_2 {
 
 pub(crate) use call;
 pub(crate) use call_3_0;
-#[allow(unused_imports)]
 pub(crate) use call_3_2;
 
 /// Calls `function` through `slot` unless the module is unavailable to this process.
