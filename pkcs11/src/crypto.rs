@@ -487,8 +487,76 @@ macro_rules! stream_common {
             pub fn is_running(&self) -> bool {
                 self.op.is_running()
             }
+
+            /// Cancels the operation now and reports the module's answer (see
+            /// [`Operation::cancel`]); dropping the stream cancels it silently.
+            ///
+            /// # Errors
+            /// [`Error::NotSupported`] naming `C_SessionCancel` on a module without it
+            /// (the operation is then ended the 2.x way, and the session stays usable);
+            /// [`Error::Module`] naming the function that refused.
+            #[doc(alias = "C_SessionCancel")]
+            pub fn cancel(self) -> Result<()> {
+                self.op.cancel()
+            }
         }
     };
+}
+
+/// Writes `save_state` for a stream guard: `C_GetOperationState`.
+macro_rules! stream_state {
+    ($name:ident) => {
+        impl $name<'_> {
+            /// Saves the state of the operation (`C_GetOperationState`), to resume it
+            /// later on this or another session of the same token with the matching
+            /// `Session::resume_*` function. The state is secret (it may hold keys or
+            /// intermediate values): it comes back as [`SecretBytes`]. Saving does not
+            /// end the operation, also when the module refuses.
+            ///
+            /// # Errors
+            /// [`Error::Module`] naming `C_GetOperationState` (`CKR_STATE_UNSAVEABLE`;
+            /// `CKR_FUNCTION_NOT_SUPPORTED` on modules that save no state, such as
+            /// SoftHSM).
+            #[doc(alias = "C_GetOperationState")]
+            pub fn save_state(&self) -> Result<SecretBytes> {
+                check_running(&self.op)?;
+                save_state(self.op.session())
+            }
+        }
+    };
+}
+
+/// `C_GetOperationState` of `session`: recorded on the session (not the operation,
+/// which a refusal does not end).
+fn save_state(session: &Session) -> Result<SecretBytes> {
+    output::fetch(|out, len| {
+        session.track(raw::crypto::get_operation_state(
+            session.inner(),
+            session.handle(),
+            out,
+            len,
+        ))
+    })
+}
+
+/// Starts an operation of `kind` from a saved state (`C_SetOperationState`).
+fn resume<'s>(
+    session: &'s Session,
+    kind: OperationKind,
+    state: &[u8],
+    encryption_key: Option<ObjectHandle>,
+    authentication_key: Option<ObjectHandle>,
+) -> Result<Operation<'s>> {
+    let handle = |key: Option<ObjectHandle>| key.map_or(ffi::CK_INVALID_HANDLE, ObjectHandle::raw);
+    start(session, kind, || {
+        raw::crypto::set_operation_state(
+            session.inner(),
+            session.handle(),
+            state,
+            handle(encryption_key),
+            handle(authentication_key),
+        )
+    })
 }
 
 /// A multipart digest ([`Session::digest_stream`]). Holds the session's lock until
@@ -500,6 +568,7 @@ pub struct DigestStream<'a> {
 }
 
 stream_common!(DigestStream);
+stream_state!(DigestStream);
 
 impl DigestStream<'_> {
     /// Feeds `data` to the digest.
@@ -576,6 +645,7 @@ pub struct EncryptStream<'a> {
 }
 
 stream_common!(EncryptStream);
+stream_state!(EncryptStream);
 
 impl EncryptStream<'_> {
     /// Encrypts the next part, returning the ciphertext the module releases now (which
@@ -654,6 +724,7 @@ pub struct DecryptStream<'a> {
 }
 
 stream_common!(DecryptStream);
+stream_state!(DecryptStream);
 
 impl DecryptStream<'_> {
     /// Decrypts the next part, returning the plaintext the module releases now (AEAD
@@ -732,6 +803,7 @@ pub struct SignStream<'a> {
 }
 
 stream_common!(SignStream);
+stream_state!(SignStream);
 
 impl SignStream<'_> {
     /// Feeds `data` to the signature.
@@ -790,6 +862,7 @@ pub struct VerifyStream<'a> {
 }
 
 stream_common!(VerifyStream);
+stream_state!(VerifyStream);
 
 impl VerifyStream<'_> {
     /// Feeds `data` to the verification.
@@ -822,5 +895,585 @@ impl VerifyStream<'_> {
             &mut self.op,
             raw::crypto::verify_final(session.inner(), session.handle(), signature),
         )
+    }
+}
+
+/// A recovery's verdict: the recovered data, or `None` if the module answers
+/// `CKR_SIGNATURE_INVALID` or `CKR_SIGNATURE_LEN_RANGE` (which end the operation).
+fn recovered<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Module { rv, .. })
+            if matches!(
+                rv.raw(),
+                ffi::CKR_SIGNATURE_INVALID | ffi::CKR_SIGNATURE_LEN_RANGE
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+impl Session {
+    /// Signs `data` with `key` with a mechanism from which the data can be recovered
+    /// (`CKM_RSA_X_509`, `CKM_RSA_PKCS`...), in one call.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SignRecoverInit` or `C_SignRecover` (many modules,
+    /// Kryoptic among them, answer `CKR_FUNCTION_NOT_SUPPORTED`);
+    /// [`Error::OperationActive`] if this thread has a sign-recover active on this
+    /// session.
+    #[doc(alias = "C_SignRecoverInit")]
+    #[doc(alias = "C_SignRecover")]
+    pub fn sign_recover(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+    ) -> Result<Vec<u8>> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::SignRecover, || {
+            raw::crypto::sign_recover_init(inner, h, mechanism, key.raw())
+        })?;
+        single_output(&mut op, |out, len| {
+            raw::crypto::sign_recover(inner, h, data, out, len)
+        })
+    }
+
+    /// Like [`Session::sign_recover`], into `out`; returns the signature's length
+    /// (allocates nothing).
+    ///
+    /// # Errors
+    /// As [`Session::sign_recover`]; [`Error::InvalidInput`] naming the length needed if
+    /// `out` is too small.
+    #[doc(alias = "C_SignRecoverInit")]
+    #[doc(alias = "C_SignRecover")]
+    pub fn sign_recover_into(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::SignRecover, || {
+            raw::crypto::sign_recover_init(inner, h, mechanism, key.raw())
+        })?;
+        single_into(&mut op, out, false, |out, len| {
+            raw::crypto::sign_recover(inner, h, data, out, len)
+        })
+    }
+
+    /// Verifies `signature` with `key` and recovers the signed data: `Ok(Some(data))` if
+    /// the signature is valid, `Ok(None)` if the module answers `CKR_SIGNATURE_INVALID`
+    /// or `CKR_SIGNATURE_LEN_RANGE`.
+    ///
+    /// # Errors
+    /// Any other answer: [`Error::Module`] naming `C_VerifyRecoverInit` or
+    /// `C_VerifyRecover`; [`Error::OperationActive`] if this thread has a verify-recover
+    /// active on this session.
+    #[doc(alias = "C_VerifyRecoverInit")]
+    #[doc(alias = "C_VerifyRecover")]
+    pub fn verify_recover(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        signature: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::VerifyRecover, || {
+            raw::crypto::verify_recover_init(inner, h, mechanism, key.raw())
+        })?;
+        recovered(single_output(&mut op, |out, len| {
+            raw::crypto::verify_recover(inner, h, signature, out, len)
+        }))
+    }
+
+    /// Like [`Session::verify_recover`], recovering into `out`: `Ok(Some(len))` with the
+    /// length written (allocates nothing).
+    ///
+    /// # Errors
+    /// As [`Session::verify_recover`]; [`Error::InvalidInput`] naming the length needed
+    /// if `out` is too small.
+    #[doc(alias = "C_VerifyRecoverInit")]
+    #[doc(alias = "C_VerifyRecover")]
+    pub fn verify_recover_into(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        signature: &[u8],
+        out: &mut [u8],
+    ) -> Result<Option<usize>> {
+        let (inner, h) = (self.inner(), self.handle());
+        let mut op = start(self, OperationKind::VerifyRecover, || {
+            raw::crypto::verify_recover_init(inner, h, mechanism, key.raw())
+        })?;
+        recovered(single_into(&mut op, out, false, |out, len| {
+            raw::crypto::verify_recover(inner, h, signature, out, len)
+        }))
+    }
+
+    /// Verifies `signature` over `data` with `key` the PKCS #11 3.2 way, the signature
+    /// given before the data (`C_VerifySignatureInit`, `C_VerifySignature`): `Ok(true)`
+    /// if it is valid, `Ok(false)` if the module answers `CKR_SIGNATURE_INVALID` or
+    /// `CKR_SIGNATURE_LEN_RANGE` (at init or at the check).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] naming `C_VerifySignatureInit` on a module without the
+    /// 3.2 functions; any other answer: [`Error::Module`] naming the function;
+    /// [`Error::OperationActive`] if this thread has a [`VerifySignatureStream`] on this
+    /// session.
+    #[doc(alias = "C_VerifySignatureInit")]
+    #[doc(alias = "C_VerifySignature")]
+    pub fn verify_signature(
+        &self,
+        mechanism: &Mechanism<'_>,
+        key: ObjectHandle,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<bool> {
+        let (inner, h) = (self.inner(), self.handle());
+        let started = start(self, OperationKind::VerifySignature, || {
+            raw::crypto::verify_signature_init(inner, h, mechanism, key.raw(), signature)
+        });
+        let mut op = match recovered(started)? {
+            Some(op) => op,
+            None => return Ok(false),
+        };
+        verdict(&mut op, raw::crypto::verify_signature(inner, h, data))
+    }
+
+    /// Starts a multipart PKCS #11 3.2 verification of `signature` with `key`: feed the
+    /// data with [`VerifySignatureStream::update`], get the verdict from
+    /// [`VerifySignatureStream::finish`]. The stream borrows the mechanism and the
+    /// signature: the module may read both until the verification ends.
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] or [`Error::Module`] naming `C_VerifySignatureInit`;
+    /// [`Error::OperationActive`] if this thread already has one active on this session.
+    #[doc(alias = "C_VerifySignatureInit")]
+    pub fn verify_signature_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: ObjectHandle,
+        signature: &'a [u8],
+    ) -> Result<VerifySignatureStream<'a>> {
+        let op = start(self, OperationKind::VerifySignature, || {
+            raw::crypto::verify_signature_init(
+                self.inner(),
+                self.handle(),
+                mechanism,
+                key.raw(),
+                signature,
+            )
+        })?;
+        Ok(VerifySignatureStream {
+            op,
+            mechanism,
+            _signature: signature,
+        })
+    }
+
+    /// Resumes a digest from a state saved with [`DigestStream::save_state`]
+    /// (`C_SetOperationState`). `mechanism` is the digest's mechanism (the state
+    /// carries it; the stream keeps it for display).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SetOperationState` (`CKR_SAVED_STATE_INVALID`...).
+    #[doc(alias = "C_SetOperationState")]
+    pub fn resume_digest_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        state: &[u8],
+    ) -> Result<DigestStream<'a>> {
+        let op = resume(self, OperationKind::Digest, state, None, None)?;
+        Ok(DigestStream { op, mechanism })
+    }
+
+    /// Resumes an encryption from a state saved with [`EncryptStream::save_state`];
+    /// `key` is the encryption key when the module asks for it
+    /// (`CKR_KEY_NEEDED`), else `None` (a key it does not need is `CKR_KEY_NOT_NEEDED`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SetOperationState`.
+    #[doc(alias = "C_SetOperationState")]
+    pub fn resume_encrypt_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: Option<ObjectHandle>,
+        state: &[u8],
+    ) -> Result<EncryptStream<'a>> {
+        let op = resume(self, OperationKind::Encrypt, state, key, None)?;
+        Ok(EncryptStream { op, mechanism })
+    }
+
+    /// Resumes a decryption from a state saved with [`DecryptStream::save_state`]; `key`
+    /// as for [`Session::resume_encrypt_stream`].
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SetOperationState`.
+    #[doc(alias = "C_SetOperationState")]
+    pub fn resume_decrypt_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: Option<ObjectHandle>,
+        state: &[u8],
+    ) -> Result<DecryptStream<'a>> {
+        let op = resume(self, OperationKind::Decrypt, state, key, None)?;
+        Ok(DecryptStream { op, mechanism })
+    }
+
+    /// Resumes a signature from a state saved with [`SignStream::save_state`]; `key` is
+    /// the signing (authentication) key when the module asks for it, else `None`.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SetOperationState`.
+    #[doc(alias = "C_SetOperationState")]
+    pub fn resume_sign_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: Option<ObjectHandle>,
+        state: &[u8],
+    ) -> Result<SignStream<'a>> {
+        let op = resume(self, OperationKind::Sign, state, None, key)?;
+        Ok(SignStream { op, mechanism })
+    }
+
+    /// Resumes a verification from a state saved with [`VerifyStream::save_state`];
+    /// `key` as for [`Session::resume_sign_stream`].
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_SetOperationState`.
+    #[doc(alias = "C_SetOperationState")]
+    pub fn resume_verify_stream<'a>(
+        &'a self,
+        mechanism: &'a Mechanism<'a>,
+        key: Option<ObjectHandle>,
+        state: &[u8],
+    ) -> Result<VerifyStream<'a>> {
+        let op = resume(self, OperationKind::Verify, state, None, key)?;
+        Ok(VerifyStream { op, mechanism })
+    }
+
+    /// Starts a digest and an encryption together, fed by one call per part
+    /// (`C_DigestEncryptUpdate`): the plaintext is digested and encrypted.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DigestInit` or `C_EncryptInit`;
+    /// [`Error::OperationActive`] if this thread already has a digest or an encryption
+    /// active on this session. If the second init fails, the first operation is
+    /// cancelled.
+    #[doc(alias = "C_DigestEncryptUpdate")]
+    pub fn digest_encrypt_stream<'a>(
+        &'a self,
+        digest: &'a Mechanism<'a>,
+        encryption: &'a Mechanism<'a>,
+        key: ObjectHandle,
+    ) -> Result<DigestEncryptStream<'a>> {
+        let digest = self.digest_stream(digest)?;
+        let encrypt = self.encrypt_stream(encryption, key)?;
+        Ok(DigestEncryptStream { digest, encrypt })
+    }
+
+    /// Starts a decryption and a digest together, fed by one call per part
+    /// (`C_DecryptDigestUpdate`): the ciphertext is decrypted and the plaintext
+    /// digested.
+    ///
+    /// # Errors
+    /// As [`Session::digest_encrypt_stream`], naming `C_DecryptInit` or `C_DigestInit`.
+    #[doc(alias = "C_DecryptDigestUpdate")]
+    pub fn decrypt_digest_stream<'a>(
+        &'a self,
+        decryption: &'a Mechanism<'a>,
+        key: ObjectHandle,
+        digest: &'a Mechanism<'a>,
+    ) -> Result<DecryptDigestStream<'a>> {
+        let decrypt = self.decrypt_stream(decryption, key)?;
+        let digest = self.digest_stream(digest)?;
+        Ok(DecryptDigestStream { decrypt, digest })
+    }
+
+    /// Starts a signature and an encryption together, fed by one call per part
+    /// (`C_SignEncryptUpdate`): the plaintext is signed and encrypted.
+    ///
+    /// # Errors
+    /// As [`Session::digest_encrypt_stream`], naming `C_SignInit` or `C_EncryptInit`.
+    #[doc(alias = "C_SignEncryptUpdate")]
+    pub fn sign_encrypt_stream<'a>(
+        &'a self,
+        signature: &'a Mechanism<'a>,
+        signing_key: ObjectHandle,
+        encryption: &'a Mechanism<'a>,
+        encryption_key: ObjectHandle,
+    ) -> Result<SignEncryptStream<'a>> {
+        let sign = self.sign_stream(signature, signing_key)?;
+        let encrypt = self.encrypt_stream(encryption, encryption_key)?;
+        Ok(SignEncryptStream { sign, encrypt })
+    }
+
+    /// Starts a decryption and a verification together, fed by one call per part
+    /// (`C_DecryptVerifyUpdate`): the ciphertext is decrypted and the plaintext
+    /// verified.
+    ///
+    /// # Errors
+    /// As [`Session::digest_encrypt_stream`], naming `C_DecryptInit` or `C_VerifyInit`.
+    #[doc(alias = "C_DecryptVerifyUpdate")]
+    pub fn decrypt_verify_stream<'a>(
+        &'a self,
+        decryption: &'a Mechanism<'a>,
+        decryption_key: ObjectHandle,
+        verification: &'a Mechanism<'a>,
+        verification_key: ObjectHandle,
+    ) -> Result<DecryptVerifyStream<'a>> {
+        let decrypt = self.decrypt_stream(decryption, decryption_key)?;
+        let verify = self.verify_stream(verification, verification_key)?;
+        Ok(DecryptVerifyStream { decrypt, verify })
+    }
+}
+
+/// A multipart PKCS #11 3.2 verification with the signature given at the start
+/// ([`Session::verify_signature_stream`]). Holds the session's lock until dropped;
+/// dropping it unfinished cancels the verification.
+#[must_use = "dropping the stream cancels the verification"]
+pub struct VerifySignatureStream<'a> {
+    op: Operation<'a>,
+    mechanism: &'a Mechanism<'a>,
+    /// The module may read the signature until the verification ends.
+    _signature: &'a [u8],
+}
+
+stream_common!(VerifySignatureStream);
+
+impl VerifySignatureStream<'_> {
+    /// Feeds `data` to the verification.
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_VerifySignatureUpdate` (which ends the verification).
+    #[doc(alias = "C_VerifySignatureUpdate")]
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        self.op
+            .track(raw::crypto::verify_signature_update(
+                session.inner(),
+                session.handle(),
+                data,
+            ))?
+            .ok()
+    }
+
+    /// Ends the verification: `Ok(true)` if the signature is valid, `Ok(false)` if the
+    /// module answers `CKR_SIGNATURE_INVALID` or `CKR_SIGNATURE_LEN_RANGE`.
+    ///
+    /// # Errors
+    /// Any other answer: [`Error::Module`] naming `C_VerifySignatureFinal`.
+    #[doc(alias = "C_VerifySignatureFinal")]
+    pub fn finish(mut self) -> Result<bool> {
+        check_running(&self.op)?;
+        let session = self.op.session();
+        verdict(
+            &mut self.op,
+            raw::crypto::verify_signature_final(session.inner(), session.handle()),
+        )
+    }
+}
+
+/// One dual-function update into a fresh buffer: the call is recorded on both
+/// operations (an error but `CKR_BUFFER_TOO_SMALL` ends both).
+fn dual_update<B: OutputBuffer<Item = u8>>(
+    first: &mut Operation<'_>,
+    second: &mut Operation<'_>,
+    mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<B> {
+    check_running(first)?;
+    check_running(second)?;
+    output::fetch(|out, len| second.track(first.track(call(out, len))))
+}
+
+/// One dual-function update into the caller's buffer: on "too small" both operations
+/// stay active and nothing was consumed.
+fn dual_update_into(
+    first: &mut Operation<'_>,
+    second: &mut Operation<'_>,
+    out: &mut [u8],
+    secret: bool,
+    call: impl FnOnce(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<usize> {
+    check_running(first)?;
+    check_running(second)?;
+    let given = out.len();
+    match output::into_slice(out, secret, |out, len| {
+        second.track(first.track(call(out, len)))
+    })? {
+        Written::Done(len) => Ok(len),
+        Written::TooSmall { function, needed } => Err(output::too_small(function, needed, given)),
+    }
+}
+
+/// Writes a dual-function stream: its `Debug`, `update`, `update_into`, `into_parts`
+/// and `cancel`.
+macro_rules! dual_stream {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $first:ident: $first_ty:ident, $second:ident: $second_ty:ident },
+        $function:literal, $raw:ident, $out:ty, $secret:literal, $what:literal
+    ) => {
+        $(#[$doc])*
+        ///
+        /// Both operations are tracked by their own guards, which hold the session's
+        /// lock: dropping the stream unfinished cancels both. Finish with `finish`, or
+        /// split it with `into_parts` to finish each operation on its own.
+        #[must_use = "dropping the stream cancels both operations"]
+        pub struct $name<'a> {
+            $first: $first_ty<'a>,
+            $second: $second_ty<'a>,
+        }
+
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field(stringify!($first), &self.$first)
+                    .field(stringify!($second), &self.$second)
+                    .finish()
+            }
+        }
+
+        impl<'a> $name<'a> {
+            #[doc = concat!("Processes the next part (", $what, "), returning the output the")]
+            /// module releases now.
+            ///
+            /// # Errors
+            #[doc = concat!("[`Error::Module`] naming `", $function, "` (which ends both")]
+            /// operations; `CKR_FUNCTION_NOT_SUPPORTED` on modules without dual-function
+            /// updates, such as SoftHSM, after which dropping the stream cancels both).
+            #[doc(alias = $function)]
+            pub fn update(&mut self, data: &[u8]) -> Result<$out> {
+                let session = self.$first.op.session();
+                dual_update(&mut self.$first.op, &mut self.$second.op, |out, len| {
+                    raw::crypto::$raw(session.inner(), session.handle(), data, out, len)
+                })
+            }
+
+            /// Like `update`, into `out`; returns the length written (allocates
+            /// nothing). If `out` is too small nothing was consumed: call again with a
+            /// larger buffer.
+            ///
+            /// # Errors
+            #[doc = concat!("[`Error::Module`] naming `", $function, "`;")]
+            /// [`Error::InvalidInput`] naming the length needed if `out` is too small.
+            #[doc(alias = $function)]
+            pub fn update_into(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
+                let session = self.$first.op.session();
+                dual_update_into(&mut self.$first.op, &mut self.$second.op, out, $secret, |out, len| {
+                    raw::crypto::$raw(session.inner(), session.handle(), data, out, len)
+                })
+            }
+
+            /// The two operations' streams, to continue or finish each on its own.
+            pub fn into_parts(self) -> ($first_ty<'a>, $second_ty<'a>) {
+                (self.$first, self.$second)
+            }
+
+            /// Whether both operations are still active.
+            pub fn is_running(&self) -> bool {
+                self.$first.is_running() && self.$second.is_running()
+            }
+
+            /// Cancels both operations now (see [`Operation::cancel`]).
+            ///
+            /// # Errors
+            /// The first refusal (both operations are ended in any case).
+            #[doc(alias = "C_SessionCancel")]
+            pub fn cancel(self) -> Result<()> {
+                let first = self.$first.cancel();
+                let second = self.$second.cancel();
+                first.and(second)
+            }
+        }
+    };
+}
+
+dual_stream!(
+    /// A digest and an encryption fed together ([`Session::digest_encrypt_stream`]).
+    DigestEncryptStream { digest: DigestStream, encrypt: EncryptStream },
+    "C_DigestEncryptUpdate", digest_encrypt_update, Vec<u8>, false, "digested and encrypted"
+);
+
+impl DigestEncryptStream<'_> {
+    /// Ends both operations: returns the last part of the ciphertext
+    /// (`C_EncryptFinal`) and the digest (`C_DigestFinal`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptFinal` or `C_DigestFinal`.
+    #[doc(alias = "C_EncryptFinal")]
+    #[doc(alias = "C_DigestFinal")]
+    pub fn finish(self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let last = self.encrypt.finish()?;
+        Ok((last, self.digest.finish()?))
+    }
+}
+
+dual_stream!(
+    /// A decryption and a digest fed together ([`Session::decrypt_digest_stream`]); the
+    /// plaintext comes back as [`SecretBytes`].
+    DecryptDigestStream { decrypt: DecryptStream, digest: DigestStream },
+    "C_DecryptDigestUpdate", decrypt_digest_update, SecretBytes, true, "decrypted and digested"
+);
+
+impl DecryptDigestStream<'_> {
+    /// Ends both operations: returns the last part of the plaintext (`C_DecryptFinal`)
+    /// and the digest of the whole plaintext (`C_DigestFinal`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptFinal` or `C_DigestFinal`.
+    #[doc(alias = "C_DecryptFinal")]
+    #[doc(alias = "C_DigestFinal")]
+    pub fn finish(self) -> Result<(SecretBytes, Vec<u8>)> {
+        let last = self.decrypt.finish()?;
+        Ok((last, self.digest.finish()?))
+    }
+}
+
+dual_stream!(
+    /// A signature and an encryption fed together ([`Session::sign_encrypt_stream`]).
+    SignEncryptStream { sign: SignStream, encrypt: EncryptStream },
+    "C_SignEncryptUpdate", sign_encrypt_update, Vec<u8>, false, "signed and encrypted"
+);
+
+impl SignEncryptStream<'_> {
+    /// Ends both operations: returns the last part of the ciphertext
+    /// (`C_EncryptFinal`) and the signature (`C_SignFinal`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_EncryptFinal` or `C_SignFinal`.
+    #[doc(alias = "C_EncryptFinal")]
+    #[doc(alias = "C_SignFinal")]
+    pub fn finish(self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let last = self.encrypt.finish()?;
+        Ok((last, self.sign.finish()?))
+    }
+}
+
+dual_stream!(
+    /// A decryption and a verification fed together
+    /// ([`Session::decrypt_verify_stream`]); the plaintext comes back as
+    /// [`SecretBytes`].
+    DecryptVerifyStream { decrypt: DecryptStream, verify: VerifyStream },
+    "C_DecryptVerifyUpdate", decrypt_verify_update, SecretBytes, true, "decrypted and verified"
+);
+
+impl DecryptVerifyStream<'_> {
+    /// Ends both operations: returns the last part of the plaintext (`C_DecryptFinal`)
+    /// and whether `signature` is valid for the whole plaintext (`C_VerifyFinal`;
+    /// `false` for `CKR_SIGNATURE_INVALID` and `CKR_SIGNATURE_LEN_RANGE`).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_DecryptFinal` or `C_VerifyFinal`.
+    #[doc(alias = "C_DecryptFinal")]
+    #[doc(alias = "C_VerifyFinal")]
+    pub fn finish(self, signature: &[u8]) -> Result<(SecretBytes, bool)> {
+        let last = self.decrypt.finish()?;
+        Ok((last, self.verify.finish(signature)?))
     }
 }

@@ -419,3 +419,118 @@ impl Session {
         Ok((size != ffi::CK_UNAVAILABLE_INFORMATION).then(|| u64::from(size)))
     }
 }
+
+/// What to look for among certificate objects: every criterion given must match
+/// (exact bytes). The class `CKO_CERTIFICATE` and, unless changed with
+/// [`CertificateQuery::certificate_type`], the type `CKC_X_509` are always part of it.
+///
+/// ```
+/// use pkcs11::CertificateQuery;
+///
+/// let query = CertificateQuery::new().subject(b"0\x0f1\r0\x0b\x06\x03U\x04\x03\x0c\x04demo").id([1]);
+/// assert_eq!(query.template().len(), 4);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateQuery {
+    certificate_type: Option<crate::attribute::CertificateType>,
+    subject: Option<Vec<u8>>,
+    issuer: Option<Vec<u8>>,
+    serial_number: Option<Vec<u8>>,
+    id: Option<Vec<u8>>,
+    label: Option<String>,
+}
+
+impl CertificateQuery {
+    /// All X.509 certificates.
+    pub fn new() -> CertificateQuery {
+        CertificateQuery::default()
+    }
+
+    /// Certificates of `kind` instead of X.509 ones.
+    pub fn certificate_type(mut self, kind: crate::attribute::CertificateType) -> Self {
+        self.certificate_type = Some(kind);
+        self
+    }
+
+    /// With this `CKA_SUBJECT` (DER of the subject `Name`).
+    pub fn subject(mut self, subject_der: impl AsRef<[u8]>) -> Self {
+        self.subject = Some(subject_der.as_ref().to_vec());
+        self
+    }
+
+    /// With this `CKA_ISSUER` (DER of the issuer `Name`).
+    pub fn issuer(mut self, issuer_der: impl AsRef<[u8]>) -> Self {
+        self.issuer = Some(issuer_der.as_ref().to_vec());
+        self
+    }
+
+    /// With this `CKA_SERIAL_NUMBER`: the DER of the serial number `INTEGER`, tag and
+    /// length included, as PKCS #11 stores it.
+    pub fn serial_number(mut self, serial_der: impl AsRef<[u8]>) -> Self {
+        self.serial_number = Some(serial_der.as_ref().to_vec());
+        self
+    }
+
+    /// With this `CKA_ID` (usually the id of the certificate's key pair).
+    pub fn id(mut self, id: impl AsRef<[u8]>) -> Self {
+        self.id = Some(id.as_ref().to_vec());
+        self
+    }
+
+    /// With this `CKA_LABEL`.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// The search template.
+    pub fn template(&self) -> Vec<Attribute> {
+        let mut template = vec![
+            Attribute::Class(crate::attribute::ObjectClass::Certificate),
+            Attribute::CertificateType(
+                self.certificate_type
+                    .unwrap_or(crate::attribute::CertificateType::X509),
+            ),
+        ];
+        template.extend(self.subject.clone().map(Attribute::Subject));
+        template.extend(self.issuer.clone().map(Attribute::Issuer));
+        template.extend(self.serial_number.clone().map(Attribute::SerialNumber));
+        template.extend(self.id.clone().map(Attribute::Id));
+        template.extend(self.label.clone().map(Attribute::Label));
+        template
+    }
+}
+
+impl Session {
+    /// The certificate objects matching `query` (by subject, issuer, serial number, id,
+    /// label).
+    ///
+    /// # Errors
+    /// As [`Session::find_all`].
+    #[doc(alias = "C_FindObjectsInit")]
+    #[doc(alias = "C_FindObjects")]
+    #[doc(alias = "C_FindObjectsFinal")]
+    pub fn find_certificates(&self, query: &CertificateQuery) -> Result<Vec<ObjectHandle>> {
+        self.find_all(&query.template())
+    }
+
+    /// The X.509 certificate objects with the same `CKA_ID` as `key` (the PKCS #11
+    /// convention that ties a certificate to its key pair).
+    ///
+    /// # Errors
+    /// [`Error::Module`] naming `C_GetAttributeValue` if `key` has no readable
+    /// `CKA_ID`; [`Error::InvalidInput`] if its `CKA_ID` is empty (it would match
+    /// nothing reliably); as [`Session::find_all`].
+    #[doc(alias = "C_GetAttributeValue")]
+    #[doc(alias = "C_FindObjectsInit")]
+    pub fn find_certificates_for_key(&self, key: ObjectHandle) -> Result<Vec<ObjectHandle>> {
+        let id = self.get_attribute(key, AttributeType::Id)?;
+        let id = id.as_bytes().unwrap_or_default();
+        if id.is_empty() {
+            return Err(Error::InvalidInput {
+                what: format!("key {} has an empty CKA_ID: no certificate to match", key.0),
+            });
+        }
+        self.find_certificates(&CertificateQuery::new().id(id))
+    }
+}

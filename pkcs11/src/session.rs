@@ -46,6 +46,16 @@ pub enum OperationKind {
     SignRecover,
     /// `C_VerifyRecoverInit` .. `C_VerifyRecover`.
     VerifyRecover,
+    /// `C_MessageEncryptInit` .. `C_MessageEncryptFinal` (3.0).
+    MessageEncrypt,
+    /// `C_MessageDecryptInit` .. `C_MessageDecryptFinal` (3.0).
+    MessageDecrypt,
+    /// `C_MessageSignInit` .. `C_MessageSignFinal` (3.0).
+    MessageSign,
+    /// `C_MessageVerifyInit` .. `C_MessageVerifyFinal` (3.0).
+    MessageVerify,
+    /// `C_VerifySignatureInit` .. `C_VerifySignature` / `C_VerifySignatureFinal` (3.2).
+    VerifySignature,
 }
 
 impl OperationKind {
@@ -60,6 +70,11 @@ impl OperationKind {
             OperationKind::Verify => "a verification",
             OperationKind::SignRecover => "a sign-recover",
             OperationKind::VerifyRecover => "a verify-recover",
+            OperationKind::MessageEncrypt => "a message-based encryption",
+            OperationKind::MessageDecrypt => "a message-based decryption",
+            OperationKind::MessageSign => "a message-based signature",
+            OperationKind::MessageVerify => "a message-based verification",
+            OperationKind::VerifySignature => "a signature verification",
         }
     }
 
@@ -74,6 +89,12 @@ impl OperationKind {
             OperationKind::Verify => ffi::CKF_VERIFY,
             OperationKind::SignRecover => ffi::CKF_SIGN_RECOVER,
             OperationKind::VerifyRecover => ffi::CKF_VERIFY_RECOVER,
+            OperationKind::MessageEncrypt => ffi::CKF_MESSAGE_ENCRYPT,
+            OperationKind::MessageDecrypt => ffi::CKF_MESSAGE_DECRYPT,
+            OperationKind::MessageSign => ffi::CKF_MESSAGE_SIGN,
+            OperationKind::MessageVerify => ffi::CKF_MESSAGE_VERIFY,
+            // A 3.2 verification with the signature given at init is a verification.
+            OperationKind::VerifySignature => ffi::CKF_VERIFY,
         }
     }
 }
@@ -350,11 +371,14 @@ impl Session {
             return;
         }
         let inner = self.inner();
-        // 1. C_SessionCancel (3.x).
+        // 1. C_SessionCancel (3.x). Its flags have no bit for a 3.2 signature
+        // verification (CKF_VERIFY names the other kind), so that one goes to step 2.
         if inner.functions_3_0().is_some() {
-            let r = raw::session::session_cancel(inner, self.handle, kind);
-            if Self::accepted(self.track(r)) {
-                return;
+            if kind != OperationKind::VerifySignature {
+                let r = raw::session::session_cancel(inner, self.handle, kind);
+                if Self::accepted(self.track(r)) {
+                    return;
+                }
             }
             // 2. The NULL-mechanism *Init of 3.x also ends the operation.
             if let Some(r) = raw::session::null_init(inner, self.handle, kind) {
@@ -431,6 +455,93 @@ impl Session {
     }
 }
 
+/// What [`Session::async_complete`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AsyncOutcome {
+    /// `CKR_PENDING`: the function has not completed yet.
+    Pending,
+    /// The function completed (`CK_ASYNC_DATA`): the length of its value (written into
+    /// the buffer given to the original call) and the objects it made, if any.
+    Done {
+        /// `ulValue`.
+        value_len: u64,
+        /// `hObject` (`None` for `CK_INVALID_HANDLE`).
+        object: Option<crate::ObjectHandle>,
+        /// `hAdditionalObject` (`None` for `CK_INVALID_HANDLE`).
+        additional_object: Option<crate::ObjectHandle>,
+    },
+}
+
+/// The function name as the module expects it: NUL-terminated UTF-8.
+fn function_name(function: &str) -> Result<std::ffi::CString> {
+    std::ffi::CString::new(function).map_err(|_| Error::InvalidInput {
+        what: format!("the function name {function:?} contains a NUL byte"),
+    })
+}
+
+impl Session {
+    /// Asks whether the asynchronous call of `function` (e.g. `"C_Sign"`) on this
+    /// session has completed (PKCS #11 3.2, sessions opened with `CKF_ASYNC_SESSION`).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] naming `C_AsyncComplete` on a module without it;
+    /// [`Error::Module`] naming it (Kryoptic 1.5 answers `CKR_FUNCTION_NOT_SUPPORTED`);
+    /// [`Error::InvalidInput`] for a name with a NUL byte.
+    #[doc(alias = "C_AsyncComplete")]
+    pub fn async_complete(&self, function: &str) -> Result<AsyncOutcome> {
+        let name = function_name(function)?;
+        let _lock = self.locked()?;
+        let mut data = ffi::CK_ASYNC_DATA {
+            ulVersion: 1,
+            pValue: std::ptr::null_mut(),
+            ulValue: 0,
+            hObject: ffi::CK_INVALID_HANDLE,
+            hAdditionalObject: ffi::CK_INVALID_HANDLE,
+        };
+        let returned = self.track(raw::session::async_complete(
+            self.inner(),
+            self.handle,
+            &name,
+            &mut data,
+        ))?;
+        if returned.rv == ffi::CKR_PENDING {
+            return Ok(AsyncOutcome::Pending);
+        }
+        returned.ok()?;
+        let handle = |h: ffi::CK_OBJECT_HANDLE| {
+            (h != ffi::CK_INVALID_HANDLE).then_some(crate::ObjectHandle(h))
+        };
+        Ok(AsyncOutcome::Done {
+            #[allow(clippy::useless_conversion)] // CK_ULONG is 32 bits on Windows
+            value_len: u64::from(data.ulValue),
+            object: handle(data.hObject),
+            additional_object: handle(data.hAdditionalObject),
+        })
+    }
+
+    /// The ID of the pending asynchronous call of `function` on this session, to join
+    /// it from another session (PKCS #11 3.2).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] or [`Error::Module`] naming `C_AsyncGetID`;
+    /// [`Error::InvalidInput`] for a name with a NUL byte.
+    #[doc(alias = "C_AsyncGetID")]
+    pub fn async_get_id(&self, function: &str) -> Result<u64> {
+        let name = function_name(function)?;
+        let _lock = self.locked()?;
+        let mut id: ffi::CK_ULONG = 0;
+        self.track_ok(raw::session::async_get_id(
+            self.inner(),
+            self.handle,
+            &name,
+            &mut id,
+        ))?;
+        #[allow(clippy::useless_conversion)] // CK_ULONG is 32 bits on Windows
+        Ok(u64::from(id))
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         if let Err(error) = self.close_now() {
@@ -499,6 +610,41 @@ impl<'s> Operation<'s> {
     /// Whether the module still has the operation active.
     pub fn is_running(&self) -> bool {
         self.running
+    }
+
+    /// Cancels the operation now with `C_SessionCancel` (PKCS #11 3.0) and reports the
+    /// module's answer (dropping the guard cancels silently instead).
+    ///
+    /// If the call fails — a 2.x module has no `C_SessionCancel`, or the module refuses
+    /// — the guard still ends the operation another way as it goes (the NULL-mechanism
+    /// `*Init`, or finishing into a wiped scratch buffer), so the session stays usable;
+    /// the error says what `C_SessionCancel` answered. An operation that has already
+    /// ended is not cancelled again. A 3.2 signature verification
+    /// ([`OperationKind::VerifySignature`]), which no `C_SessionCancel` flag names, is
+    /// cancelled with a NULL-mechanism `C_VerifySignatureInit` instead.
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] naming `C_SessionCancel` for a module without it;
+    /// [`Error::Module`] naming `C_SessionCancel` (e.g. `CKR_OPERATION_CANCEL_FAILED`).
+    #[doc(alias = "C_SessionCancel")]
+    pub fn cancel(mut self) -> Result<()> {
+        if !self.running {
+            return Ok(());
+        }
+        let session = self.session;
+        let returned = if self.kind == OperationKind::VerifySignature {
+            // No C_SessionCancel flag names it: the NULL-mechanism init ends it.
+            raw::session::null_init(session.inner(), session.handle, self.kind).unwrap_or(Err(
+                Error::NotSupported {
+                    function: "C_VerifySignatureInit",
+                },
+            ))
+        } else {
+            raw::session::session_cancel(session.inner(), session.handle, self.kind)
+        };
+        session.track(returned)?.ok()?;
+        self.running = false;
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@
 //! it never passes silently.
 
 pub mod fault;
+pub mod interop;
 pub mod modules;
 
 use std::path::{Path, PathBuf};

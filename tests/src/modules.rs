@@ -1,13 +1,14 @@
 //! The real modules the operation suites run on: SoftHSMv2 and Kryoptic, each with one
 //! throwaway token per test process.
 //!
-//! ```ignore
-//! use pkcs11_tests::modules::{each_module, Module};
+//! ```no_run
+//! use pkcs11::MechanismType;
+//! use pkcs11_tests::modules::{each_module, TestToken};
 //!
 //! #[test]
 //! fn aes_gcm_round_trip() {
-//!     each_module("aes_gcm_round_trip", |token| {
-//!         if !token.require(MechanismType::AES_GCM) {
+//!     each_module("aes_gcm_round_trip", |token: &'static TestToken| {
+//!         if !token.require("aes_gcm_round_trip", &[MechanismType::AES_GCM]) {
 //!             return; // printed loudly: "SKIPPED on SoftHSMv2: aes_gcm_round_trip ..."
 //!         }
 //!         let session = token.session();
@@ -16,17 +17,31 @@
 //! }
 //! ```
 //!
+//! Kryoptic is found through `$KRYOPTIC_MODULE` (set by `cargo xtask test`), else in the
+//! cache `cargo xtask kryoptic` fills (see [`kryoptic_cache_dir`]). Each test process
+//! gets its own Kryoptic configuration and SQLite token database in a temporary
+//! directory, so test binaries can run at once.
+//!
 //! A module that is missing makes the test fail with the command that installs it
 //! (`cargo xtask kryoptic` builds Kryoptic); a test is skipped on one module only when that
 //! module's mechanism list lacks a mechanism the test needs, and the skip is printed with
 //! the module, the test and the mechanism.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use pkcs11::{MechanismType, Pin, Pkcs11, Session, Slot, UserType};
 
 use crate::{shared_softhsm_token, softhsm_module, TempDir};
+
+/// Held while the harness sets a module's configuration variable and initializes the
+/// module, so that no two harness initializations change or read the environment at once.
+static INIT: Mutex<()> = Mutex::new(());
+
+fn init_turn() -> std::sync::MutexGuard<'static, ()> {
+    INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The Kryoptic version `cargo xtask kryoptic` builds.
 pub const KRYOPTIC_VERSION: &str = "1.5.4";
@@ -67,26 +82,48 @@ impl Module {
     }
 }
 
+/// The file name of the Kryoptic module in its cache directory.
+pub const KRYOPTIC_LIBRARY: &str = "libkryoptic_pkcs11.so";
+
 /// Where `cargo xtask kryoptic` caches its build: `$PKCS11_RS_CACHE`, else
-/// `$XDG_CACHE_HOME/pkcs11-rs`, else `$HOME/.cache/pkcs11-rs`; one directory per version.
+/// `$XDG_CACHE_HOME/pkcs11-rs`, else `$HOME/.cache/pkcs11-rs` (else
+/// `<tmp>/pkcs11-rs-cache`), then one directory per version: `kryoptic-<version>`.
+///
+/// `xtask/src/kryoptic.rs` computes the same path (`cargo xtask kryoptic --print-path`
+/// prints it; `harness_modules` checks that the two agree).
 pub fn kryoptic_cache_dir() -> PathBuf {
-    let base = std::env::var_os("PKCS11_RS_CACHE")
+    kryoptic_cache_dir_in(|name| std::env::var_os(name))
+}
+
+/// [`kryoptic_cache_dir`] with the environment variables read from `env` (an empty value
+/// counts as unset); the last fallback is [`std::env::temp_dir`].
+pub fn kryoptic_cache_dir_in(env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    let var = |name: &str| env(name).filter(|value| !value.is_empty());
+    let base = var("PKCS11_RS_CACHE")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("pkcs11-rs")))
-        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/pkcs11-rs")))
+        .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("pkcs11-rs")))
+        .or_else(|| var("HOME").map(|dir| PathBuf::from(dir).join(".cache/pkcs11-rs")))
         .unwrap_or_else(|| std::env::temp_dir().join("pkcs11-rs-cache"));
     base.join(format!("kryoptic-{KRYOPTIC_VERSION}"))
 }
 
-/// The Kryoptic module: `$KRYOPTIC_MODULE`, else the `cargo xtask kryoptic` cache.
+/// The Kryoptic module: `$KRYOPTIC_MODULE` (which `cargo xtask test` sets), else the
+/// `cargo xtask kryoptic` cache.
 ///
 /// # Panics
-/// If neither exists, with the command that builds it.
+/// If the file is missing, with the command that builds it.
 pub fn kryoptic_module() -> PathBuf {
-    if let Some(path) = std::env::var_os("KRYOPTIC_MODULE") {
-        return PathBuf::from(path);
+    if let Some(path) = std::env::var_os("KRYOPTIC_MODULE").filter(|path| !path.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "KRYOPTIC_MODULE is {}, which is not a file: point it at a built \
+             {KRYOPTIC_LIBRARY}, or unset it and run `cargo xtask kryoptic`",
+            path.display()
+        );
+        return path;
     }
-    let path = kryoptic_cache_dir().join("libkryoptic_pkcs11.so");
+    let path = kryoptic_cache_dir().join(KRYOPTIC_LIBRARY);
     assert!(
         path.is_file(),
         "Kryoptic {KRYOPTIC_VERSION} is not built ({} is missing): run `cargo xtask kryoptic` \
@@ -112,7 +149,7 @@ pub struct TestToken {
     /// The user PIN.
     pub user_pin: &'static str,
     mechanisms: Vec<MechanismType>,
-    _dir: Option<TempDir>,
+    dir: Option<TempDir>,
 }
 
 const LABEL: &str = "pkcs11-rs-ops";
@@ -130,6 +167,7 @@ pub fn token(module: Module) -> &'static TestToken {
 }
 
 fn softhsm_token() -> TestToken {
+    let _turn = init_turn();
     let softhsm = shared_softhsm_token(LABEL);
     assert_eq!((softhsm.so_pin, softhsm.user_pin), (SO_PIN, USER_PIN));
     let pkcs11 = Pkcs11::open(softhsm_module()).expect("open SoftHSMv2");
@@ -139,9 +177,18 @@ fn softhsm_token() -> TestToken {
     finish(Module::SoftHsm, pkcs11, slot, None)
 }
 
+/// The tag of the harness's Kryoptic directories (`<tmp>/pkcs11-tests-<pid>-<n>-<tag>`).
+const KRYOPTIC_DIR_TAG: &str = "kryoptic";
+
+/// Each test process gets its own Kryoptic token: a configuration file and an SQLite
+/// database in a directory named after the process, exported as `KRYOPTIC_CONF` before
+/// Kryoptic's `C_Initialize` reads it. Statics are never dropped, so the directory
+/// outlives the process; the directories of processes that have exited are removed here.
 fn kryoptic_token() -> TestToken {
     let path = kryoptic_module();
-    let dir = TempDir::new("kryoptic");
+    let _turn = init_turn();
+    remove_dead_processes_dirs(&std::env::temp_dir(), KRYOPTIC_DIR_TAG);
+    let dir = TempDir::new(KRYOPTIC_DIR_TAG);
     let conf = dir.path().join("kryoptic.conf");
     std::fs::write(
         &conf,
@@ -153,11 +200,16 @@ fn kryoptic_token() -> TestToken {
     .expect("write kryoptic.conf");
     // Read by Kryoptic's C_Initialize; set before the first open in this process.
     std::env::set_var("KRYOPTIC_CONF", &conf);
-    let pkcs11 =
-        Pkcs11::open(&path).unwrap_or_else(|e| panic!("open Kryoptic ({}): {e}", path.display()));
+    let pkcs11 = Pkcs11::open(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot open Kryoptic {} ({e}): rebuild it with `cargo xtask kryoptic --force` \
+             (needs libsqlite3-0 at run time), or point KRYOPTIC_MODULE at a working build",
+            path.display()
+        )
+    });
     let slot = pkcs11.slot(KRYOPTIC_SLOT);
     slot.init_token(&Pin::from(SO_PIN), LABEL)
-        .expect("C_InitToken on Kryoptic");
+        .unwrap_or_else(|e| panic!("C_InitToken on Kryoptic ({}): {e}", conf.display()));
     {
         let session = slot.open_rw_session().expect("open a Kryoptic session");
         session
@@ -169,6 +221,38 @@ fn kryoptic_token() -> TestToken {
         session.logout().expect("SO logout on Kryoptic");
     }
     finish(Module::Kryoptic, pkcs11, slot, Some(dir))
+}
+
+/// Removes `<tmp>/pkcs11-tests-<pid>-<n>-<tag>` directories whose process has exited
+/// (Linux: no `/proc/<pid>`). A pid that was reused keeps its directory: harmless.
+fn remove_dead_processes_dirs(tmp: &Path, tag: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    let suffix = format!("-{tag}");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("pkcs11-tests-"))
+            .filter(|rest| rest.ends_with(&suffix))
+        else {
+            continue;
+        };
+        let Some(pid) = rest
+            .split('-')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn finish(module: Module, pkcs11: Pkcs11, slot: Slot, dir: Option<TempDir>) -> TestToken {
@@ -183,11 +267,17 @@ fn finish(module: Module, pkcs11: Pkcs11, slot: Slot, dir: Option<TempDir>) -> T
         so_pin: SO_PIN,
         user_pin: USER_PIN,
         mechanisms,
-        _dir: dir,
+        dir,
     }
 }
 
 impl TestToken {
+    /// The directory holding this process's token files, when the harness made one
+    /// (Kryoptic: `kryoptic.conf` and the SQLite database `token.sql`).
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_ref().map(TempDir::path)
+    }
+
     /// A new read-write session with the user logged in (the login is shared by all the
     /// process's sessions on the token).
     pub fn session(&self) -> Session {

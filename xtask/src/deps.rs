@@ -11,6 +11,8 @@ use crate::{run_cmd, Result};
 pub(crate) enum Purpose {
     /// `cargo xtask demo`: SoftHSM only.
     Demo,
+    /// `cargo xtask kryoptic`: what building Kryoptic (and its static OpenSSL) needs.
+    Kryoptic,
     /// `cargo xtask test`: everything the test command uses.
     Test,
 }
@@ -20,7 +22,8 @@ struct Need {
     what: &'static str,
     package: &'static str,
     present: fn() -> bool,
-    for_demo: bool,
+    /// The tasks that need it besides `test` (which needs everything).
+    used_by: &'static [Purpose],
 }
 
 const NEEDS: &[Need] = &[
@@ -28,37 +31,66 @@ const NEEDS: &[Need] = &[
         what: "SoftHSMv2 module and softhsm2-util",
         package: "softhsm2",
         present: || crate::softhsm::module_path().is_some() && on_path("softhsm2-util"),
-        for_demo: true,
+        used_by: &[Purpose::Demo],
     },
     Need {
         what: "OpenSC pkcs11-tool",
         package: "opensc",
         present: || on_path("pkcs11-tool"),
-        for_demo: false,
+        used_by: &[],
     },
     Need {
         what: "p11-kit's pkcs11.h (ABI conformance reference)",
         package: "libp11-kit-dev",
         present: || Path::new("/usr/include/p11-kit-1/p11-kit/pkcs11.h").is_file(),
-        for_demo: false,
+        used_by: &[],
     },
     Need {
-        what: "libclang (for `cargo xtask bindgen --check`)",
+        what: "libclang (for `cargo xtask bindgen --check` and Kryoptic's OpenSSL bindings)",
         package: "libclang-dev",
         present: has_libclang,
-        for_demo: false,
+        used_by: &[Purpose::Kryoptic],
     },
     Need {
-        what: "a C compiler (ABI conformance reference program)",
+        what: "a C compiler (ABI conformance reference program, OpenSSL for Kryoptic)",
         package: "gcc",
         present: || on_path("cc"),
-        for_demo: false,
+        used_by: &[Purpose::Kryoptic],
     },
     Need {
         what: "valgrind (memcheck, for `cargo xtask valgrind`)",
         package: "valgrind",
         present: || on_path("valgrind"),
-        for_demo: false,
+        used_by: &[],
+    },
+    Need {
+        what: "make (builds OpenSSL for Kryoptic)",
+        package: "make",
+        present: || on_path("make"),
+        used_by: &[Purpose::Kryoptic],
+    },
+    Need {
+        what: "perl (OpenSSL's Configure, for Kryoptic)",
+        package: "perl",
+        present: || on_path("perl"),
+        used_by: &[Purpose::Kryoptic],
+    },
+    Need {
+        what: "pkg-config (finds SQLite for Kryoptic)",
+        package: "pkg-config",
+        present: || on_path("pkg-config"),
+        used_by: &[Purpose::Kryoptic],
+    },
+    Need {
+        what: "SQLite headers and library (Kryoptic's token store; runtime: libsqlite3-0)",
+        package: "libsqlite3-dev",
+        present: || {
+            Command::new("pkg-config")
+                .args(["--exists", "sqlite3"])
+                .status()
+                .is_ok_and(|status| status.success())
+        },
+        used_by: &[Purpose::Kryoptic],
     },
 ];
 
@@ -98,7 +130,9 @@ fn is_root() -> bool {
 pub(crate) fn ensure(purpose: Purpose) -> Result {
     let missing: Vec<&Need> = NEEDS
         .iter()
-        .filter(|need| (purpose == Purpose::Test || need.for_demo) && !(need.present)())
+        .filter(|need| {
+            (purpose == Purpose::Test || need.used_by.contains(&purpose)) && !(need.present)()
+        })
         .collect();
     if !missing.is_empty() {
         let packages: Vec<&str> = missing.iter().map(|need| need.package).collect();

@@ -3,13 +3,16 @@
 //! ```text
 //! cargo xtask bindgen [--check] [--headers DIR] [--extra FILE]... [--out FILE]
 //! cargo xtask softhsm [--dir DIR] [--label LABEL] [--so-pin PIN] [--pin PIN]
+//! cargo xtask kryoptic [--force] [--print-path]
 //! cargo xtask demo
 //! cargo xtask test
 //! cargo xtask valgrind [--only NAME]...
 //! ```
 
+mod bench;
 mod bindings;
 mod deps;
+mod kryoptic;
 mod softhsm;
 mod valgrind;
 
@@ -23,16 +26,27 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
+  bench [--quick] [--instructions] [--module NAME]...
+      criterion benchmarks, one process per module (softhsm, kryoptic, noop: the fault
+      module answering without work): the safe crate, direct function-table calls and
+      the cryptoki crate side by side; medians and ratios to target/bench/<module>.md
+      and target/bench/all.md; --quick is a smoke run; --instructions counts
+      instructions per call with valgrind's callgrind on the noop module instead
   bindgen [--check] [--headers DIR] [--extra FILE]... [--out FILE]
       regenerate pkcs11-sys/src/bindings.rs from vendor/pkcs11 (needs libclang);
       --check fails if the checked-in file is stale
   softhsm [--dir DIR] [--label LABEL] [--so-pin PIN] [--pin PIN]
       create a throwaway SoftHSMv2 token and print the environment to use it
+  kryoptic [--force] [--print-path]
+      build the Kryoptic module (Cryptoki 3.2) from its crates.io source, unless the
+      cache outside the repository already has it, and print its path; the cache is
+      $PKCS11_RS_CACHE, else $XDG_CACHE_HOME/pkcs11-rs, else ~/.cache/pkcs11-rs;
+      --force rebuilds, --print-path only prints where the library is cached
   demo
       show library info, slots, a token and its mechanisms of a throwaway token
   test
-      install what is missing, then fmt, clippy, bindgen --check, tests, the tests
-      under valgrind, and docs
+      install what is missing, then fmt, clippy, bindgen --check, build Kryoptic
+      (cached), tests on SoftHSMv2 and Kryoptic, the tests under valgrind, and docs
   valgrind [--only NAME]...
       run the module-facing test suites under valgrind memcheck (no memory errors,
       no definite leaks); --only NAME runs one test binary (repeatable)
@@ -41,8 +55,10 @@ tasks:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&args[1..]),
         Some("bindgen") => bindings::run(&args[1..]),
         Some("softhsm") => softhsm::run(&args[1..]),
+        Some("kryoptic") => kryoptic::run(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("valgrind") => valgrind::run(&args[1..]),
@@ -164,7 +180,13 @@ fn test(args: &[String]) -> Result {
     ]))?;
     bindings::run(&["--check".to_owned()])?;
     bindings::cross_check()?;
-    run_cmd(cargo().args(["test", "--workspace"]))?;
+    // The operation suites run on Kryoptic too (tests/src/modules.rs).
+    let kryoptic = kryoptic::ensure(false)?;
+    run_cmd(
+        cargo()
+            .args(["test", "--workspace"])
+            .env("KRYOPTIC_MODULE", &kryoptic),
+    )?;
     valgrind::check(&[])?;
     run_cmd(
         cargo()

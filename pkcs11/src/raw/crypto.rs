@@ -11,7 +11,7 @@
 use crate::context::Inner;
 use crate::error::{Error, Result};
 use crate::mechanism::Mechanism;
-use crate::raw::{call, Returned};
+use crate::raw::{call, call_3_2, Returned};
 
 /// A length as `CK_ULONG`, or [`Error::InvalidInput`] if it does not fit (32-bit
 /// `CK_ULONG` on Windows).
@@ -22,7 +22,7 @@ pub(crate) fn ulong(len: usize, what: &str) -> Result<ffi::CK_ULONG> {
 }
 
 /// The input pointer and length of `data` (the module only reads it).
-fn input(data: &[u8], what: &str) -> Result<(ffi::CK_BYTE_PTR, ffi::CK_ULONG)> {
+pub(crate) fn input(data: &[u8], what: &str) -> Result<(ffi::CK_BYTE_PTR, ffi::CK_ULONG)> {
     Ok((data.as_ptr().cast_mut(), ulong(data.len(), what)?))
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn param_pointer(data: &[u8]) -> ffi::CK_BYTE_PTR {
 /// The output pointer for `out`: NULL for `None` (a length query), else the buffer with
 /// `*len` set to its size (capped below `CK_UNAVAILABLE_INFORMATION`; announcing less
 /// than the buffer holds is always safe).
-fn output(out: Option<&mut [u8]>, len: &mut ffi::CK_ULONG) -> ffi::CK_BYTE_PTR {
+pub(crate) fn output(out: Option<&mut [u8]>, len: &mut ffi::CK_ULONG) -> ffi::CK_BYTE_PTR {
     match out {
         None => {
             *len = 0;
@@ -270,6 +270,115 @@ pub(crate) fn verify_final(
     let (signature, len) = input(signature, "the signature")?;
     // SAFETY: `signature` is readable for `len` bytes.
     unsafe { call!(inner, C_VerifyFinal(h, signature, len)) }
+}
+
+init!(
+    /// `C_SignRecoverInit`.
+    sign_recover_init, C_SignRecoverInit
+);
+in_out!(
+    /// `C_SignRecover`.
+    sign_recover, C_SignRecover, "the data to sign"
+);
+init!(
+    /// `C_VerifyRecoverInit`.
+    verify_recover_init, C_VerifyRecoverInit
+);
+in_out!(
+    /// `C_VerifyRecover`.
+    verify_recover, C_VerifyRecover, "the signature"
+);
+
+in_out!(
+    /// `C_DigestEncryptUpdate`.
+    digest_encrypt_update, C_DigestEncryptUpdate, "the plaintext"
+);
+in_out!(
+    /// `C_DecryptDigestUpdate`.
+    decrypt_digest_update, C_DecryptDigestUpdate, "the ciphertext"
+);
+in_out!(
+    /// `C_SignEncryptUpdate`.
+    sign_encrypt_update, C_SignEncryptUpdate, "the plaintext"
+);
+in_out!(
+    /// `C_DecryptVerifyUpdate`.
+    decrypt_verify_update, C_DecryptVerifyUpdate, "the ciphertext"
+);
+
+out!(
+    /// `C_GetOperationState`.
+    get_operation_state, C_GetOperationState
+);
+
+/// `C_SetOperationState` with `state` and the keys (`CK_INVALID_HANDLE` when not
+/// needed).
+pub(crate) fn set_operation_state(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    state: &[u8],
+    encryption_key: ffi::CK_OBJECT_HANDLE,
+    authentication_key: ffi::CK_OBJECT_HANDLE,
+) -> Result<Returned> {
+    let (state, len) = input(state, "the operation state")?;
+    // SAFETY: `state` is readable for `len` bytes; the module only reads it.
+    unsafe {
+        call!(
+            inner,
+            C_SetOperationState(h, state, len, encryption_key, authentication_key)
+        )
+    }
+}
+
+/// `C_VerifySignatureInit` (3.2) with the signature to check.
+///
+/// The mechanism's parameter storage and the signature must outlive the operation: the
+/// guard borrows both for its lifetime (RELIABILITY rule 28).
+pub(crate) fn verify_signature_init(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    mechanism: &Mechanism<'_>,
+    key: ffi::CK_OBJECT_HANDLE,
+    signature: &[u8],
+) -> Result<Returned> {
+    let mut ck = mechanism.to_ck();
+    let (signature, len) = input(signature, "the signature")?;
+    // SAFETY: `ck` is a valid CK_MECHANISM whose parameter points into `mechanism`;
+    // `signature` is readable for `len` bytes; both outlive the operation.
+    unsafe {
+        call_3_2!(
+            inner,
+            C_VerifySignatureInit(h, &mut ck, key, signature, len)
+        )
+    }
+}
+
+/// `C_VerifySignature` (3.2).
+pub(crate) fn verify_signature(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    data: &[u8],
+) -> Result<Returned> {
+    let (data, len) = input(data, "the data to verify")?;
+    // SAFETY: `data` is readable for `len` bytes.
+    unsafe { call_3_2!(inner, C_VerifySignature(h, data, len)) }
+}
+
+/// `C_VerifySignatureUpdate` (3.2).
+pub(crate) fn verify_signature_update(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    data: &[u8],
+) -> Result<Returned> {
+    let (data, len) = input(data, "the data to verify")?;
+    // SAFETY: `data` is readable for `len` bytes.
+    unsafe { call_3_2!(inner, C_VerifySignatureUpdate(h, data, len)) }
+}
+
+/// `C_VerifySignatureFinal` (3.2).
+pub(crate) fn verify_signature_final(inner: &Inner, h: ffi::CK_SESSION_HANDLE) -> Result<Returned> {
+    // SAFETY: plain values only.
+    unsafe { call_3_2!(inner, C_VerifySignatureFinal(h)) }
 }
 
 #[cfg(test)]

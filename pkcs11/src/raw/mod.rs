@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 
 pub(crate) mod attribute;
 pub(crate) mod crypto;
+pub(crate) mod keys;
 pub(crate) mod lifecycle;
+pub(crate) mod message;
 pub(crate) mod misc;
 pub(crate) mod object;
 pub(crate) mod params;

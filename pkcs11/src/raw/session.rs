@@ -2,7 +2,7 @@
 
 use crate::context::Inner;
 use crate::error::Result;
-use crate::raw::{call, call_3_0, Returned};
+use crate::raw::{call, call_3_0, call_3_2, Returned};
 use crate::session::OperationKind;
 
 /// `C_OpenSession` without a notification callback, writing the new handle to `handle`.
@@ -94,6 +94,14 @@ pub(crate) fn null_init(
             OperationKind::Verify => call!(inner, C_VerifyInit(h, null, 0)),
             OperationKind::SignRecover => call!(inner, C_SignRecoverInit(h, null, 0)),
             OperationKind::VerifyRecover => call!(inner, C_VerifyRecoverInit(h, null, 0)),
+            OperationKind::MessageEncrypt => call_3_0!(inner, C_MessageEncryptInit(h, null, 0)),
+            OperationKind::MessageDecrypt => call_3_0!(inner, C_MessageDecryptInit(h, null, 0)),
+            OperationKind::MessageSign => call_3_0!(inner, C_MessageSignInit(h, null, 0)),
+            OperationKind::MessageVerify => call_3_0!(inner, C_MessageVerifyInit(h, null, 0)),
+            OperationKind::VerifySignature => call_3_2!(
+                inner,
+                C_VerifySignatureInit(h, null, 0, std::ptr::null_mut(), 0)
+            ),
         }
     };
     Some(returned)
@@ -123,6 +131,12 @@ pub(crate) fn finish_into(
             // Single-part completions: an empty input ends them either way.
             OperationKind::SignRecover => call!(inner, C_SignRecover(h, buf, 0, buf, len)),
             OperationKind::VerifyRecover => call!(inner, C_VerifyRecover(h, buf, 0, buf, len)),
+            // The message-based operations end with their *Final, which has no output.
+            OperationKind::MessageEncrypt => call_3_0!(inner, C_MessageEncryptFinal(h)),
+            OperationKind::MessageDecrypt => call_3_0!(inner, C_MessageDecryptFinal(h)),
+            OperationKind::MessageSign => call_3_0!(inner, C_MessageSignFinal(h)),
+            OperationKind::MessageVerify => call_3_0!(inner, C_MessageVerifyFinal(h)),
+            OperationKind::VerifySignature => call_3_2!(inner, C_VerifySignatureFinal(h)),
         }
     }
 }
@@ -205,6 +219,38 @@ pub(crate) fn single_part_into(
             OperationKind::Verify => call!(inner, C_Verify(h, buf, 0, buf, 0)),
             OperationKind::SignRecover => call!(inner, C_SignRecover(h, buf, 0, buf, len)),
             OperationKind::VerifyRecover => call!(inner, C_VerifyRecover(h, buf, 0, buf, len)),
+            OperationKind::MessageEncrypt => call_3_0!(inner, C_MessageEncryptFinal(h)),
+            OperationKind::MessageDecrypt => call_3_0!(inner, C_MessageDecryptFinal(h)),
+            OperationKind::MessageSign => call_3_0!(inner, C_MessageSignFinal(h)),
+            OperationKind::MessageVerify => call_3_0!(inner, C_MessageVerifyFinal(h)),
+            OperationKind::VerifySignature => call_3_2!(inner, C_VerifySignature(h, buf, 0)),
         }
     }
+}
+
+/// `C_AsyncComplete` (3.2) for the function named by `function` (NUL-terminated),
+/// writing the outcome to `result` (whose `ulVersion` the caller has set).
+pub(crate) fn async_complete(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    function: &std::ffi::CStr,
+    result: &mut ffi::CK_ASYNC_DATA,
+) -> Result<Returned> {
+    let name = function.as_ptr().cast::<ffi::CK_UTF8CHAR>().cast_mut();
+    // SAFETY: `name` is a NUL-terminated string the module only reads; `result` is a
+    // writable CK_ASYNC_DATA.
+    unsafe { call_3_2!(inner, C_AsyncComplete(h, name, result)) }
+}
+
+/// `C_AsyncGetID` (3.2) for the function named by `function`, writing the ID to `id`.
+pub(crate) fn async_get_id(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    function: &std::ffi::CStr,
+    id: &mut ffi::CK_ULONG,
+) -> Result<Returned> {
+    let name = function.as_ptr().cast::<ffi::CK_UTF8CHAR>().cast_mut();
+    // SAFETY: `name` is a NUL-terminated string the module only reads; `id` is
+    // writable.
+    unsafe { call_3_2!(inner, C_AsyncGetID(h, name, id)) }
 }
