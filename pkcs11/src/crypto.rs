@@ -73,12 +73,30 @@ fn check_running(op: &Operation<'_>) -> Result<()> {
 /// The final call of a single-part operation, into a fresh buffer.
 fn single_output<B: OutputBuffer<Item = u8>>(
     op: &mut Operation<'_>,
+    call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<B> {
+    single_output_guess(op, 0, call)
+}
+
+/// Like [`single_output`], starting with a buffer of `guess` bytes instead of a length
+/// query (one round trip when the output fits; see [`output::fetch_guess`]).
+fn single_output_guess<B: OutputBuffer<Item = u8>>(
+    op: &mut Operation<'_>,
+    guess: usize,
     mut call: impl FnMut(Option<&mut [u8]>, &mut ffi::CK_ULONG) -> Result<Returned>,
 ) -> Result<B> {
-    let out = output::fetch(|out, len| op.track(call(out, len)))?;
+    let out = output::fetch_guess(guess, |out, len| op.track(call(out, len)))?;
     op.ended();
     Ok(out)
 }
+
+/// The output room a block cipher, AEAD tag or padding may add to an input (a guess:
+/// a module asking for more gets it on the retry).
+const CIPHER_SLACK: usize = 32;
+
+/// A first guess at a signature's length: enough for HMACs, ECDSA up to P-521, EdDSA and
+/// RSA up to 4096 bits (longer ones take the retry).
+const SIGNATURE_GUESS: usize = 512;
 
 /// The final call of a single-part operation, into the caller's buffer.
 ///
@@ -199,7 +217,8 @@ impl Session {
         let mut op = start(self, OperationKind::Digest, || {
             raw::crypto::digest_init(inner, h, mechanism)
         })?;
-        single_output(&mut op, |out, len| {
+        let guess = mechanism.mechanism_type().digest_len().unwrap_or(64);
+        single_output_guess(&mut op, guess, |out, len| {
             raw::crypto::digest(inner, h, data, out, len)
         })
     }
@@ -257,7 +276,7 @@ impl Session {
         let mut op = start(self, OperationKind::Encrypt, || {
             raw::crypto::encrypt_init(inner, h, mechanism, key.raw())
         })?;
-        single_output(&mut op, |out, len| {
+        single_output_guess(&mut op, data.len() + CIPHER_SLACK, |out, len| {
             raw::crypto::encrypt(inner, h, data, out, len)
         })
     }
@@ -321,7 +340,8 @@ impl Session {
         let mut op = start(self, OperationKind::Decrypt, || {
             raw::crypto::decrypt_init(inner, h, mechanism, key.raw())
         })?;
-        single_output(&mut op, |out, len| {
+        // Plaintext is never longer than its ciphertext (padding and tags only shrink).
+        single_output_guess(&mut op, data.len(), |out, len| {
             raw::crypto::decrypt(inner, h, data, out, len)
         })
     }
@@ -384,7 +404,7 @@ impl Session {
         let mut op = start(self, OperationKind::Sign, || {
             raw::crypto::sign_init(inner, h, mechanism, key.raw())
         })?;
-        single_output(&mut op, |out, len| {
+        single_output_guess(&mut op, SIGNATURE_GUESS, |out, len| {
             raw::crypto::sign(inner, h, data, out, len)
         })
     }
@@ -615,7 +635,7 @@ impl DigestStream<'_> {
     pub fn finish(mut self) -> Result<Vec<u8>> {
         check_running(&self.op)?;
         let session = self.op.session();
-        single_output(&mut self.op, |out, len| {
+        single_output_guess(&mut self.op, 64, |out, len| {
             raw::crypto::digest_final(session.inner(), session.handle(), out, len)
         })
     }
@@ -658,7 +678,7 @@ impl EncryptStream<'_> {
         check_running(&self.op)?;
         let session = self.op.session();
         let op = &mut self.op;
-        output::fetch(|out, len| {
+        output::fetch_guess(data.len() + CIPHER_SLACK, |out, len| {
             op.track(raw::crypto::encrypt_update(
                 session.inner(),
                 session.handle(),
@@ -693,7 +713,7 @@ impl EncryptStream<'_> {
     pub fn finish(mut self) -> Result<Vec<u8>> {
         check_running(&self.op)?;
         let session = self.op.session();
-        single_output(&mut self.op, |out, len| {
+        single_output_guess(&mut self.op, 2 * CIPHER_SLACK, |out, len| {
             raw::crypto::encrypt_final(session.inner(), session.handle(), out, len)
         })
     }
@@ -737,7 +757,7 @@ impl DecryptStream<'_> {
         check_running(&self.op)?;
         let session = self.op.session();
         let op = &mut self.op;
-        output::fetch(|out, len| {
+        output::fetch_guess(data.len() + CIPHER_SLACK, |out, len| {
             op.track(raw::crypto::decrypt_update(
                 session.inner(),
                 session.handle(),
@@ -772,7 +792,7 @@ impl DecryptStream<'_> {
     pub fn finish(mut self) -> Result<SecretBytes> {
         check_running(&self.op)?;
         let session = self.op.session();
-        single_output(&mut self.op, |out, len| {
+        single_output_guess(&mut self.op, 2 * CIPHER_SLACK, |out, len| {
             raw::crypto::decrypt_final(session.inner(), session.handle(), out, len)
         })
     }
@@ -832,7 +852,7 @@ impl SignStream<'_> {
     pub fn finish(mut self) -> Result<Vec<u8>> {
         check_running(&self.op)?;
         let session = self.op.session();
-        single_output(&mut self.op, |out, len| {
+        single_output_guess(&mut self.op, SIGNATURE_GUESS, |out, len| {
             raw::crypto::sign_final(session.inner(), session.handle(), out, len)
         })
     }
@@ -1475,5 +1495,25 @@ impl DecryptVerifyStream<'_> {
     pub fn finish(self, signature: &[u8]) -> Result<(SecretBytes, bool)> {
         let last = self.decrypt.finish()?;
         Ok((last, self.verify.finish(signature)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Rv;
+
+    #[test]
+    fn an_invalid_signature_recovers_nothing_and_other_errors_stay_errors() {
+        let module = |rv| Error::Module {
+            function: "C_VerifyRecover",
+            rv: Rv::from_raw(rv),
+        };
+        assert_eq!(recovered(Ok(3)).unwrap(), Some(3));
+        for rv in [ffi::CKR_SIGNATURE_INVALID, ffi::CKR_SIGNATURE_LEN_RANGE] {
+            assert_eq!(recovered::<u8>(Err(module(rv))).unwrap(), None);
+        }
+        let error = recovered::<u8>(Err(module(ffi::CKR_DEVICE_ERROR))).unwrap_err();
+        assert_eq!(error.rv(), Some(Rv::from_raw(ffi::CKR_DEVICE_ERROR)));
     }
 }

@@ -389,3 +389,24 @@ impl Session {
         created(returned.function, key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_handle_must_be_written() {
+        assert_eq!(created("C_UnwrapKey", 7).unwrap(), ObjectHandle(7));
+        let error = created("C_DeriveKey", ffi::CK_INVALID_HANDLE).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::ModuleContract {
+                    function: "C_DeriveKey",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+}

@@ -7,6 +7,8 @@ mod attribute;
 #[allow(unsafe_code)] // the callback trampolines
 mod callback;
 mod context;
+#[doc = include_str!("coverage.md")]
+pub mod coverage {}
 mod crypto;
 mod error;
 #[cfg(feature = "formats")]

@@ -155,14 +155,23 @@ pub(crate) fn fetch<B: OutputBuffer>(
 ) -> Result<B> {
     let mut len: ffi::CK_ULONG = 0;
     let returned = call(None, &mut len)?;
-    let mut need = match returned.rv {
+    let need = match returned.rv {
         // Some modules answer a NULL query with BUFFER_TOO_SMALL (rule 17): same meaning.
         ffi::CKR_OK | ffi::CKR_BUFFER_TOO_SMALL => {
             checked_count::<B::Item>(returned.function, len)?
         }
         _ => return Err(returned.error()),
     };
-    let mut function = returned.function;
+    fetch_from(returned.function, need, call)
+}
+
+/// The retry loop of [`fetch`] once the module has asked for `need` items.
+fn fetch_from<B: OutputBuffer>(
+    mut function: &'static str,
+    mut need: usize,
+    mut call: impl FnMut(Option<&mut [B::Item]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<B> {
+    let mut len: ffi::CK_ULONG = 0;
     for _ in 0..ATTEMPTS {
         // A fresh buffer per attempt: the previous one (secret or not) is dropped, and
         // a `SecretBytes` is wiped as it goes.
@@ -195,6 +204,42 @@ pub(crate) fn fetch<B: OutputBuffer>(
         function,
         format!("the output length did not converge after {ATTEMPTS} attempts"),
     ))
+}
+
+/// Like [`fetch`], but starts with a buffer of `guess` items instead of a NULL length
+/// query, saving a module round trip when the output length is known or bounded (a
+/// digest, a block cipher's update): one call when the guess suffices, and the module's
+/// `CKR_BUFFER_TOO_SMALL` answer (which ends nothing) leads to the usual retries.
+///
+/// It also spares modules that mishandle length queries on update calls (Kryoptic 1.5
+/// consumes the input of a NULL-buffer `C_DecryptUpdate`).
+pub(crate) fn fetch_guess<B: OutputBuffer>(
+    guess: usize,
+    mut call: impl FnMut(Option<&mut [B::Item]>, &mut ffi::CK_ULONG) -> Result<Returned>,
+) -> Result<B> {
+    if guess == 0 || guess > MAX_OUTPUT / std::mem::size_of::<B::Item>().max(1) {
+        return fetch(call);
+    }
+    let mut len: ffi::CK_ULONG = 0;
+    let mut buffer = B::zeroed(guess);
+    let returned = call(Some(buffer.bytes_mut()), &mut len)?;
+    match returned.rv {
+        ffi::CKR_OK => {
+            let len = written(returned.function, len, guess)?;
+            buffer.truncate(len);
+            Ok(buffer)
+        }
+        ffi::CKR_BUFFER_TOO_SMALL => {
+            drop(buffer);
+            let asked = checked_count::<B::Item>(returned.function, len)?;
+            if asked <= guess {
+                // No usable length in the answer: ask the usual way.
+                return fetch(call);
+            }
+            fetch_from(returned.function, asked, call)
+        }
+        _ => Err(returned.error()),
+    }
 }
 
 /// One call into the caller's `out`, allocating nothing.

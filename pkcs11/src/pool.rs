@@ -112,7 +112,8 @@ impl SessionPoolBuilder {
     }
 }
 
-/// Up to N sessions on one token sharing its login; see the [module](self) docs.
+/// Up to N sessions on one token sharing its login: borrow with [`SessionPool::get`], give
+/// back by dropping the [`PooledSession`]; unusable sessions are replaced.
 ///
 /// Cloning gives another handle on the same pool. The pool (and every borrowed
 /// session) keeps the module open.

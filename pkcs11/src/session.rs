@@ -125,6 +125,9 @@ pub struct Session {
     closed: AtomicBool,
     /// The notification callback's state (callback.rs), released after the close.
     pub(crate) notify: Option<crate::callback::NotifyHandle>,
+    /// Buffers handed to `C_AsyncJoin`: the module may write into them until the
+    /// session is closed, so they live as long as the session's handle does.
+    joined: Mutex<Vec<Box<[u8]>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -187,6 +190,7 @@ impl Session {
             poisoned: AtomicU64::new(HEALTHY),
             closed: AtomicBool::new(false),
             notify: None,
+            joined: Mutex::new(Vec::new()),
         }
     }
 
@@ -337,6 +341,16 @@ impl Session {
             running: true,
             _lock: lock,
             _this_thread: PhantomData,
+            // Every module call of the operation, its cancellation included, is traced
+            // inside this span (feature `tracing`).
+            #[cfg(feature = "tracing")]
+            _span: tracing::trace_span!(
+                target: "pkcs11",
+                "operation",
+                kind = kind.describe(),
+                session = self.handle
+            )
+            .entered(),
         })
     }
 
@@ -456,7 +470,7 @@ impl Session {
 }
 
 /// What [`Session::async_complete`] found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AsyncOutcome {
     /// `CKR_PENDING`: the function has not completed yet.
@@ -466,6 +480,10 @@ pub enum AsyncOutcome {
     Done {
         /// `ulValue`.
         value_len: u64,
+        /// The value, when `pValue` points into a buffer given to
+        /// [`Session::async_join`] on this session (otherwise it is in the buffer of the
+        /// original call, which this crate does not hand out).
+        value: Option<Vec<u8>>,
         /// `hObject` (`None` for `CK_INVALID_HANDLE`).
         object: Option<crate::ObjectHandle>,
         /// `hAdditionalObject` (`None` for `CK_INVALID_HANDLE`).
@@ -512,11 +530,64 @@ impl Session {
         let handle = |h: ffi::CK_OBJECT_HANDLE| {
             (h != ffi::CK_INVALID_HANDLE).then_some(crate::ObjectHandle(h))
         };
+        #[allow(clippy::useless_conversion)] // CK_ULONG is 32 bits on Windows
+        let value_len = u64::from(data.ulValue);
+        let value = usize::try_from(value_len)
+            .ok()
+            .and_then(|len| self.joined_output(data.pValue.cast_const(), len));
         Ok(AsyncOutcome::Done {
-            #[allow(clippy::useless_conversion)] // CK_ULONG is 32 bits on Windows
-            value_len: u64::from(data.ulValue),
+            value_len,
+            value,
             object: handle(data.hObject),
             additional_object: handle(data.hAdditionalObject),
+        })
+    }
+
+    /// Joins, on this session, the asynchronous call of `function` with ID `id` started
+    /// on another session (PKCS #11 3.2; the ID comes from
+    /// [`Session::async_get_id`] there), giving the module a buffer of `capacity`
+    /// bytes for the call's output.
+    ///
+    /// The module may write into that buffer after this call returns, until the call
+    /// completes, so the buffer belongs to the session: it lives until the session is
+    /// closed. [`Session::async_complete`] then reports the completion, and
+    /// [`AsyncOutcome::Done`] carries the output copied out of the buffer.
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] or [`Error::Module`] naming `C_AsyncJoin`;
+    /// [`Error::InvalidInput`] for a name with a NUL byte or a capacity that does not
+    /// fit a `CK_ULONG`.
+    #[doc(alias = "C_AsyncJoin")]
+    pub fn async_join(&self, function: &str, id: u64, capacity: usize) -> Result<()> {
+        let name = function_name(function)?;
+        let id = ffi::CK_ULONG::try_from(id).map_err(|_| Error::InvalidInput {
+            what: format!("the asynchronous call ID {id} does not fit a CK_ULONG"),
+        })?;
+        let _lock = self.locked()?;
+        let mut joined = self.joined.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buffer = vec![0u8; capacity].into_boxed_slice();
+        let returned = self.track(raw::session::async_join(
+            self.inner(),
+            self.handle,
+            &name,
+            id,
+            &mut buffer,
+        ))?;
+        // Whatever the answer, the module saw the buffer: keep it with the session.
+        joined.push(buffer);
+        returned.ok()
+    }
+
+    /// The bytes at `pointer` (`len` of them) if they lie inside a buffer this session
+    /// gave to `C_AsyncJoin`.
+    fn joined_output(&self, pointer: *const u8, len: usize) -> Option<Vec<u8>> {
+        let joined = self.joined.lock().unwrap_or_else(|e| e.into_inner());
+        joined.iter().find_map(|buffer| {
+            let start = buffer.as_ptr() as usize;
+            let offset = (pointer as usize).checked_sub(start)?;
+            buffer
+                .get(offset..offset.checked_add(len)?)
+                .map(<[u8]>::to_vec)
         })
     }
 
@@ -547,6 +618,15 @@ impl Drop for Session {
         if let Err(error) = self.close_now() {
             log_error(&error);
         }
+        // A session poisoned by an operation that could not be cancelled is never
+        // closed: the module may still write into joined buffers, so they are leaked
+        // rather than freed under it.
+        if self.poison_cause() == Some(None) {
+            let joined = std::mem::take(self.joined.get_mut().unwrap_or_else(|e| e.into_inner()));
+            for buffer in joined {
+                let _: &mut [u8] = Box::leak(buffer);
+            }
+        }
     }
 }
 
@@ -561,6 +641,9 @@ pub struct Operation<'s> {
     /// The lock belongs to this thread: the guard (and every stream built on it) must
     /// not move to another thread, so it is neither `Send` nor `Sync`.
     _this_thread: PhantomData<*const ()>,
+    /// The operation's tracing span, entered until the guard is dropped.
+    #[cfg(feature = "tracing")]
+    _span: tracing::span::EnteredSpan,
 }
 
 impl std::fmt::Debug for Operation<'_> {

@@ -1,4 +1,5 @@
-//! Token private keys as signers for the Rust ecosystem.
+//! Token private keys as signers for the Rust ecosystem (features `rustcrypto` and
+//! `rustls`).
 //!
 //! [`TokenKey`] is a private key on a token together with where to get a session for
 //! each signature ([`SessionSource`]: one shared [`Session`], or a [`SessionPool`]). It
@@ -6,24 +7,24 @@
 //! signs with the bare mechanisms every token has: the hash is computed in Rust and the
 //! token gets `CKM_ECDSA`, `CKM_RSA_PKCS` over a `DigestInfo`, `CKM_RSA_PKCS_PSS` or
 //! `CKM_EDDSA`, so modules without `CKM_ECDSA_SHA256` and friends (SoftHSM 2.6) work
-//! too. It is compiled with either the `rustcrypto` or the `rustls` feature (the
-//! `rustls` integration is in [`tls`](crate::tls)).
+//! too. This module is compiled with either feature; the rustls signing key built on
+//! [`TokenKey`] is `pkcs11::tls::TlsSigningKey` (feature `rustls`).
 //!
 //! With the `rustcrypto` feature the typed keys implement the RustCrypto traits
-//! ([`signature::Signer`], [`signature::Keypair`], [`signature::DigestSigner`],
-//! [`signature::hazmat::PrehashSigner`], and the `spki` signature-algorithm traits that
-//! `x509-cert`'s certificate builder needs) and return the ecosystem's types:
+//! (`signature::Signer`, `Keypair`, `DigestSigner`, `hazmat::PrehashSigner`, and the
+//! `spki` signature-algorithm traits that `x509-cert`'s certificate builder needs) and
+//! return the ecosystem's types:
 //!
 //! | key | signature | `Keypair::VerifyingKey` |
 //! |---|---|---|
-//! | [`P256SigningKey`] | `p256::ecdsa::Signature`, `p256::ecdsa::DerSignature` | `p256::ecdsa::VerifyingKey` |
-//! | [`P384SigningKey`] | `p384::ecdsa::Signature`, `p384::ecdsa::DerSignature` | `p384::ecdsa::VerifyingKey` |
-//! | [`RsaPkcs1v15SigningKey<D>`] | `rsa::pkcs1v15::Signature` | `rsa::pkcs1v15::VerifyingKey<D>` |
-//! | [`RsaPssSigningKey<D>`] | `rsa::pss::Signature` | `rsa::pss::VerifyingKey<D>` |
-//! | [`Ed25519SigningKey`] | `ed25519::Signature` | `ed25519_dalek::VerifyingKey` |
+//! | `P256SigningKey` | `p256::ecdsa::Signature`, `p256::ecdsa::DerSignature` | `p256::ecdsa::VerifyingKey` |
+//! | `P384SigningKey` | `p384::ecdsa::Signature`, `p384::ecdsa::DerSignature` | `p384::ecdsa::VerifyingKey` |
+//! | `RsaPkcs1v15SigningKey<D>` | `rsa::pkcs1v15::Signature` | `rsa::pkcs1v15::VerifyingKey<D>` |
+//! | `RsaPssSigningKey<D>` | `rsa::pss::Signature` | `rsa::pss::VerifyingKey<D>` |
+//! | `Ed25519SigningKey` | `ed25519::Signature` | `ed25519_dalek::VerifyingKey` |
 //!
 //! `D` is `sha2::Sha256`, `Sha384` or `Sha512`. A failed signature is a
-//! [`signature::Error`] whose [`source`](std::error::Error::source) is the crate's
+//! `signature::Error` whose [`source`](std::error::Error::source) is the crate's
 //! [`Error`].
 //!
 //! Every key is `Clone + Send + Sync`: clones share the session (or pool), so many
@@ -31,23 +32,19 @@
 //! time, a pool lends each thread its own session.
 //!
 //! ```no_run
-//! # #[cfg(feature = "rustcrypto")]
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use pkcs11::signer::{P256SigningKey, TokenKey};
+//! use pkcs11::signer::{HashAlgorithm, KeyAlgorithm, TokenKey};
 //! use pkcs11::{Pin, Pkcs11, UserType};
-//! use p256::ecdsa::signature::{Keypair, Signer, Verifier};
 //!
 //! let p11 = Pkcs11::open("/usr/lib/softhsm/libsofthsm2.so")?;
 //! let session = p11.token_by_label("app")?.open_ro_session()?;
 //! session.login(UserType::User, &Pin::from("1234"))?;
-//! let key = P256SigningKey::new(TokenKey::find_by_label(Arc::new(session), "tls")?)?;
-//! let signature: p256::ecdsa::Signature = key.try_sign(b"message")?;
-//! key.verifying_key().verify(b"message", &signature)?;
-//! # Ok(())
-//! # }
-//! # #[cfg(not(feature = "rustcrypto"))]
-//! # fn main() {}
+//! let key = TokenKey::find_by_label(Arc::new(session), "signing key")?;
+//! assert_eq!(key.algorithm(), KeyAlgorithm::EcdsaP256);
+//! // `r || s` from CKM_ECDSA over a SHA-256 hash computed here.
+//! let signature = key.sign_ecdsa_prehash(&HashAlgorithm::Sha256.digest(b"message"))?;
+//! assert_eq!(signature.len(), 64);
+//! # Ok::<(), pkcs11::Error>(())
 //! ```
 
 use core::fmt;
@@ -326,7 +323,7 @@ fn unwrap_point(value: &[u8], len: usize) -> Option<&[u8]> {
 }
 
 /// A private key on a token, with the session source to use it: the common base of the
-/// typed signers of this module and of [`tls::TlsSigningKey`](crate::tls).
+/// typed signers of this module and of `pkcs11::tls::TlsSigningKey`.
 ///
 /// Cheap to clone (clones share the session or pool) and `Send + Sync`.
 #[derive(Clone, Debug)]
@@ -906,6 +903,23 @@ mod rustcrypto {
         /// `CKM_ECDSA` on the token; `p256::ecdsa::Signature` (fixed `r || s`) or
         /// `DerSignature`, verified by `p256::ecdsa::VerifyingKey`; `ecdsa-with-SHA256`
         /// as its X.509 signature algorithm.
+        ///
+        /// ```no_run
+        /// use std::sync::Arc;
+        /// use pkcs11::signer::{P256SigningKey, TokenKey};
+        /// use pkcs11::{Pin, Pkcs11, UserType};
+        /// use p256::ecdsa::signature::{Keypair, Signer, Verifier};
+        ///
+        /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+        /// let p11 = Pkcs11::open("/usr/lib/softhsm/libsofthsm2.so")?;
+        /// let session = p11.token_by_label("app")?.open_ro_session()?;
+        /// session.login(UserType::User, &Pin::from("1234"))?;
+        /// let key = P256SigningKey::new(TokenKey::find_by_label(Arc::new(session), "tls")?)?;
+        /// let signature: p256::ecdsa::Signature = key.try_sign(b"message")?;
+        /// key.verifying_key().verify(b"message", &signature)?;
+        /// # Ok(())
+        /// # }
+        /// ```
         P256SigningKey, p256, EcdsaP256, Sha256, sha2::Sha256, "P-256"
     );
     ecdsa_key!(

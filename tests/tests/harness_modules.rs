@@ -377,3 +377,41 @@ fn several_test_processes_each_get_their_own_kryoptic_token() {
         );
     }
 }
+
+/// Run by [`a_kryoptic_that_does_not_load_names_the_path_and_the_fix`] in child processes
+/// with a broken `KRYOPTIC_MODULE`: must panic.
+#[test]
+#[ignore = "a child of a_kryoptic_that_does_not_load_names_the_path_and_the_fix"]
+fn kryoptic_token_with_the_environment_given() {
+    let _ = token(Module::Kryoptic);
+}
+
+#[test]
+fn a_kryoptic_that_does_not_load_names_the_path_and_the_fix() {
+    let dir = pkcs11_tests::TempDir::new("broken-kryoptic");
+    let not_a_library = dir.path().join("libkryoptic_pkcs11.so");
+    std::fs::write(&not_a_library, b"not an ELF file").expect("write a fake library");
+    let missing = dir.path().join("missing/libkryoptic_pkcs11.so");
+    for (module, fix) in [
+        (&missing, "cargo xtask kryoptic"),
+        (&not_a_library, "cargo xtask kryoptic --force"),
+    ] {
+        let output = Command::new(std::env::current_exe().expect("the test binary's path"))
+            .args([
+                "--exact",
+                "kryoptic_token_with_the_environment_given",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("KRYOPTIC_MODULE", module)
+            .output()
+            .expect("start a child test process");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{}: {stderr}", module.display());
+        assert!(
+            stderr.contains(&module.display().to_string()) && stderr.contains(fix),
+            "the failure must name {} and `{fix}`:\n{stderr}",
+            module.display()
+        );
+    }
+}

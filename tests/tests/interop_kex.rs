@@ -1,6 +1,7 @@
 //! Key establishment across implementations, on both real modules: ECDH P-256 shared
-//! secrets (`p256::ecdh`), ML-KEM shared secrets in both directions (`ml-kem`), and AES
-//! key wrap (RFC 3394) and key wrap with padding (RFC 5649) against `aes-kw`.
+//! secrets (`p256::ecdh`; raw, and through the X9.63 and SP 800-56A KDFs recomputed with
+//! `sha2`), ML-KEM shared secrets in both directions (`ml-kem`), and AES key wrap
+//! (RFC 3394) and key wrap with padding (RFC 5649) against `aes-kw`.
 //!
 //! The token's side of each exchange ends in an extractable, non-sensitive secret key
 //! whose `CKA_VALUE` is read back and compared byte for byte with what RustCrypto
@@ -11,13 +12,13 @@ use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use pkcs11::{
-    Attribute, AttributeType, EcdhParams, GcmParams, KeyType, Mechanism, MechanismType,
-    ObjectClass, ObjectHandle, ParameterSet, SecretBytes, Session,
+    Attribute, AttributeType, EcdhParams, GcmParams, Kdf, KeyType, Mechanism, MechanismType,
+    ObjectClass, ObjectHandle, ParameterSet, Rv, SecretBytes, Session,
 };
 use pkcs11_tests::interop::{
     bytes_of, create_public_key, ec_point, generate_pair, import_secret, ulong_of, P256_PARAMS,
 };
-use pkcs11_tests::modules::{each_module, TestToken};
+use pkcs11_tests::modules::{each_module, Module, TestToken};
 
 fn random(len: usize) -> Vec<u8> {
     let mut out = vec![0u8; len];
@@ -129,6 +130,110 @@ fn ecdh_p256_shared_secrets_match() {
             refused.is_err(),
             "{module}: CKM_ECDH1_DERIVE accepted a point off the curve"
         );
+    });
+}
+
+/// The ANSI X9.63 KDF with SHA-256 (`CKD_SHA256_KDF`; SEC 1 section 3.6.1): blocks
+/// `SHA-256(Z || counter || shared_info)`, a 32-bit big-endian counter from 1.
+fn x963_sha256(z: &[u8], shared_info: &[u8], len: usize) -> Vec<u8> {
+    use sha2::Digest;
+    let mut out = Vec::new();
+    for counter in 1u32.. {
+        if out.len() >= len {
+            break;
+        }
+        let block = sha2::Sha256::new()
+            .chain_update(z)
+            .chain_update(counter.to_be_bytes())
+            .chain_update(shared_info)
+            .finalize();
+        out.extend_from_slice(&block);
+    }
+    out.truncate(len);
+    out
+}
+
+/// The single-step KDF of NIST SP 800-56A with SHA-256 (`CKD_SHA256_SP800`): blocks
+/// `SHA-256(counter || Z || other_info)`, a 32-bit big-endian counter from 1.
+fn sp800_56a_sha256(z: &[u8], other_info: &[u8], len: usize) -> Vec<u8> {
+    use sha2::Digest;
+    let mut out = Vec::new();
+    for counter in 1u32.. {
+        if out.len() >= len {
+            break;
+        }
+        let block = sha2::Sha256::new()
+            .chain_update(counter.to_be_bytes())
+            .chain_update(z)
+            .chain_update(other_info)
+            .finalize();
+        out.extend_from_slice(&block);
+    }
+    out.truncate(len);
+    out
+}
+
+#[test]
+fn ecdh_p256_with_kdfs_matches() {
+    each_module("ecdh_p256_with_kdfs_matches", |token| {
+        let needed = [MechanismType::EC_KEY_PAIR_GEN, MechanismType::ECDH1_DERIVE];
+        if !token.require("ecdh_p256_with_kdfs_matches", &needed) {
+            return;
+        }
+        let module = token.module.name();
+        let session = token.session();
+        let (public, private) = generate_pair(
+            token,
+            &session,
+            &Mechanism::EcKeyPairGen,
+            &[Attribute::EcParams(P256_PARAMS.to_vec())],
+            &[Attribute::Derive(true)],
+        );
+        let token_public = p256::PublicKey::from_sec1_bytes(&ec_point(token, &session, public, 65))
+            .expect("the token's point is on P-256");
+        let ours = p256::ecdh::EphemeralSecret::random(&mut OsRng);
+        let our_point = ours
+            .public_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
+        let z = ours
+            .diffie_hellman(&token_public)
+            .raw_secret_bytes()
+            .to_vec();
+        type Reference = fn(&[u8], &[u8], usize) -> Vec<u8>;
+        let kdfs: [(Kdf, &str, Reference); 2] = [
+            (Kdf::SHA256, "CKD_SHA256_KDF", x963_sha256),
+            (Kdf::SHA256_SP800, "CKD_SHA256_SP800", sp800_56a_sha256),
+        ];
+        for (kdf, name, reference) in kdfs {
+            for shared in [&b""[..], b"pkcs11-rs shared info"] {
+                // 48 bytes: more than one hash block, cut in the second.
+                let mechanism =
+                    Mechanism::Ecdh1Derive(EcdhParams::new(kdf, shared, &our_point).unwrap());
+                let template = readable_secret(KeyType::GenericSecret, Some(48));
+                let derived = session.derive_key(&mechanism, private, &template);
+                if token.module == Module::SoftHsm {
+                    // SoftHSM 2.6 derives with CKD_NULL only, and says so.
+                    let error = derived.expect_err("SoftHSM 2.6 has no ECDH KDFs");
+                    assert_eq!(
+                        error.rv(),
+                        Some(Rv::MechanismParamInvalid),
+                        "{module}: {name}: {error}"
+                    );
+                    eprintln!("NOTE on {module}: {name} refused (CKD_NULL only): {error}");
+                    continue;
+                }
+                let derived = derived.unwrap_or_else(|e| panic!("{module}: ECDH with {name}: {e}"));
+                assert_eq!(
+                    value_of(token, &session, derived),
+                    reference(&z, shared, 48),
+                    "{module}: ECDH P-256 with {name} and {} bytes of shared data differs from \
+                     p256 + sha2",
+                    shared.len()
+                );
+            }
+        }
     });
 }
 

@@ -50,6 +50,9 @@ use x509_cert::spki::{
 };
 use x509_cert::time::Validity;
 
+/// What one server connection saw: the client's certificate (if any), or the error.
+type ServerOutcome = Result<Option<CertificateDer<'static>>, String>;
+
 /// The server name the certificates carry and the clients ask for.
 const SERVER_NAME: &str = "localhost";
 
@@ -350,10 +353,7 @@ fn client_config(
 fn serve(
     config: Arc<ServerConfig>,
     connections: usize,
-) -> (
-    SocketAddr,
-    JoinHandle<Vec<Result<Option<CertificateDer<'static>>, String>>>,
-) {
+) -> (SocketAddr, JoinHandle<Vec<ServerOutcome>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let addr = listener.local_addr().unwrap();
     let handle = std::thread::spawn(move || {
@@ -372,10 +372,7 @@ fn serve(
     (addr, handle)
 }
 
-fn serve_one(
-    config: Arc<ServerConfig>,
-    stream: TcpStream,
-) -> Result<Option<CertificateDer<'static>>, String> {
+fn serve_one(config: Arc<ServerConfig>, stream: TcpStream) -> ServerOutcome {
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
@@ -440,10 +437,7 @@ fn run(
     server: Arc<ServerConfig>,
     client: Arc<ClientConfig>,
     clients: usize,
-) -> (
-    Vec<Result<(), String>>,
-    Vec<Result<Option<CertificateDer<'static>>, String>>,
-) {
+) -> (Vec<Result<(), String>>, Vec<ServerOutcome>) {
     let (addr, server) = serve(server, clients);
     let client_results = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)

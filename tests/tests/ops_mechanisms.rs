@@ -223,6 +223,25 @@ fn ref_cfb1(key: &[u8], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// CBC with ciphertext stealing, variant CS1 of the SP 800-38A addendum (the partial
+/// block's ciphertext before the last full one): CBC over the zero-padded data, then
+/// `C1 .. C(n-2) || first d bytes of C(n-1) || Cn`. PKCS #11 names the addendum without
+/// choosing a variant; Kryoptic (like NSS) uses CS1.
+fn ref_cts_cs1(key: &[u8], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
+    let d = match data.len() % 16 {
+        0 => 16,
+        d => d,
+    };
+    let mut padded = data.to_vec();
+    padded.resize(data.len().div_ceil(16) * 16, 0);
+    let cbc = ref_cbc(key, iv, &padded);
+    let n = cbc.len() / 16;
+    let mut out = cbc[..(n - 2) * 16].to_vec();
+    out.extend_from_slice(&cbc[(n - 2) * 16..(n - 2) * 16 + d]);
+    out.extend_from_slice(&cbc[(n - 1) * 16..]);
+    out
+}
+
 // ---------------------------------------------------------------- AES modes
 
 #[test]
@@ -290,7 +309,16 @@ fn aes_modes_match_an_independent_implementation_and_round_trip() {
                     &odd[..],
                     Some(ref_cfb1(&key_value, &iv, &odd)),
                 ),
-                (Mechanism::AesCts { iv }, &odd[..], None),
+                (
+                    Mechanism::AesCts { iv },
+                    &odd[..],
+                    Some(ref_cts_cs1(&key_value, &iv, &odd)),
+                ),
+                (
+                    Mechanism::AesCts { iv },
+                    &blocks[..],
+                    Some(ref_cts_cs1(&key_value, &iv, &blocks)),
+                ),
             ];
             for (mechanism, plaintext, expected) in cases {
                 let ty = mechanism.mechanism_type();
@@ -1686,21 +1714,44 @@ fn concatenate_xor_extract_and_digest_derivations() {
     });
 }
 
-/// The ANSI X9.63 KDF with SHA-256 (`CKD_SHA256_KDF`): `SHA-256(Z || [i]_32 || info)`.
-fn x963_sha256(z: &[u8], info: &[u8], len: usize) -> Vec<u8> {
-    use sha2::Digest;
+/// The hash KDFs of ECDH: ANSI X9.63 (`CKD_<hash>_KDF`: `H(Z || [i]_32 || info)`) and
+/// the NIST SP 800-56A single-step KDF (`CKD_<hash>_KDF_SP800`: `H([i]_32 || Z || info)`).
+fn hash_kdf<D: sha2::Digest>(sp800: bool, z: &[u8], info: &[u8], len: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 1u32;
     while out.len() < len {
-        let mut h = sha2::Sha256::new();
-        h.update(z);
-        h.update(i.to_be_bytes());
+        let mut h = D::new();
+        if sp800 {
+            h.update(i.to_be_bytes());
+            h.update(z);
+        } else {
+            h.update(z);
+            h.update(i.to_be_bytes());
+        }
         h.update(info);
         out.extend_from_slice(&h.finalize());
         i += 1;
     }
     out.truncate(len);
     out
+}
+
+/// What `kdf` derives from `z` and `info`.
+fn kdf_reference(kdf: Kdf, z: &[u8], info: &[u8], len: usize) -> Vec<u8> {
+    match kdf {
+        Kdf::SHA1 => hash_kdf::<sha1::Sha1>(false, z, info, len),
+        Kdf::SHA224 => hash_kdf::<sha2::Sha224>(false, z, info, len),
+        Kdf::SHA256 => hash_kdf::<sha2::Sha256>(false, z, info, len),
+        Kdf::SHA384 => hash_kdf::<sha2::Sha384>(false, z, info, len),
+        Kdf::SHA512 => hash_kdf::<sha2::Sha512>(false, z, info, len),
+        Kdf::SHA3_224 => hash_kdf::<sha3::Sha3_224>(false, z, info, len),
+        Kdf::SHA3_256 => hash_kdf::<sha3::Sha3_256>(false, z, info, len),
+        Kdf::SHA3_384 => hash_kdf::<sha3::Sha3_384>(false, z, info, len),
+        Kdf::SHA3_512 => hash_kdf::<sha3::Sha3_512>(false, z, info, len),
+        Kdf::SHA256_SP800 => hash_kdf::<sha2::Sha256>(true, z, info, len),
+        Kdf::SHA3_256_SP800 => hash_kdf::<sha3::Sha3_256>(true, z, info, len),
+        other => panic!("no reference for {other:?}"),
+    }
 }
 
 #[test]
@@ -1754,24 +1805,40 @@ fn ecdh_with_kdfs_matches_p256() {
         }
 
         let info = b"shared info";
-        let kdf = Mechanism::Ecdh1Derive(
-            EcdhParams::new(Kdf::SHA256, info, peer_point.as_bytes()).unwrap(),
-        );
-        match session.derive_key(&kdf, private, &derived_template(48)) {
-            Ok(derived) => assert_eq!(
-                value_of(&session, derived),
-                x963_sha256(&z, info, 48),
-                "{module}: ECDH with CKD_SHA256_KDF"
-            ),
-            Err(e) if token.module == Module::SoftHsm => {
-                // SoftHSM 2.6 derives only with CKD_NULL.
-                assert_eq!(
-                    e.rv().map(|rv| rv.name()),
-                    Some("CKR_MECHANISM_PARAM_INVALID"),
-                    "{e}"
-                );
+        for (kdf, name) in [
+            (Kdf::SHA1, "CKD_SHA1_KDF"),
+            (Kdf::SHA224, "CKD_SHA224_KDF"),
+            (Kdf::SHA256, "CKD_SHA256_KDF"),
+            (Kdf::SHA384, "CKD_SHA384_KDF"),
+            (Kdf::SHA512, "CKD_SHA512_KDF"),
+            (Kdf::SHA3_224, "CKD_SHA3_224_KDF"),
+            (Kdf::SHA3_256, "CKD_SHA3_256_KDF"),
+            (Kdf::SHA3_384, "CKD_SHA3_384_KDF"),
+            (Kdf::SHA3_512, "CKD_SHA3_512_KDF"),
+            (Kdf::SHA256_SP800, "CKD_SHA256_KDF_SP800"),
+            (Kdf::SHA3_256_SP800, "CKD_SHA3_256_KDF_SP800"),
+        ] {
+            assert_eq!(format!("{kdf:?}"), name);
+            let mechanism =
+                Mechanism::Ecdh1Derive(EcdhParams::new(kdf, info, peer_point.as_bytes()).unwrap());
+            let result = session.derive_key(&mechanism, private, &derived_template(48));
+            let expected = kdf_reference(kdf, &z, info, 48);
+            match result {
+                Ok(derived) => assert_eq!(
+                    value_of(&session, derived),
+                    expected,
+                    "{module}: ECDH with {name}"
+                ),
+                Err(e) if token.module == Module::SoftHsm => {
+                    // SoftHSM 2.6 derives only with CKD_NULL, and says so.
+                    assert_eq!(
+                        e.rv().map(|rv| rv.name()),
+                        Some("CKR_MECHANISM_PARAM_INVALID"),
+                        "SoftHSM: {name}: {e}"
+                    );
+                }
+                Err(e) => panic!("{module}: ECDH with {name}: {e}"),
             }
-            Err(e) => panic!("{module}: ECDH with CKD_SHA256_KDF: {e}"),
         }
     });
 }
@@ -1847,5 +1914,129 @@ fn raw_mechanisms_remain_reachable() {
             "CKR_MECHANISM_INVALID",
             "{module}: vendor mechanism"
         );
+    });
+}
+
+#[test]
+fn parameters_stay_valid_for_a_whole_multi_part_operation() {
+    each_module("multi_part_params", |token| {
+        let module = token.module.name();
+        let session = token.session();
+        let key_value = pattern(32, 31);
+        let key = secret_key(&session, KeyType::Aes, &key_value);
+        let data = pattern(100, 32);
+        let iv = pattern(12, 33);
+        let aad = pattern(20, 34);
+        let ctr_block = [0x42u8; 16];
+        let mut mechanisms = vec![Mechanism::AesCbcPad { iv: [5; 16] }];
+        if token.require("multi-part AES-GCM", &[MechanismType::AES_GCM]) {
+            mechanisms.push(Mechanism::AesGcm(GcmParams::new(&iv, &aad, 128).unwrap()));
+        }
+        if token.require("multi-part AES-CTR", &[MechanismType::AES_CTR]) {
+            mechanisms.push(Mechanism::AesCtr(
+                AesCtrParams::new(128, ctr_block).unwrap(),
+            ));
+        }
+        for mechanism in &mechanisms {
+            let ty = mechanism.mechanism_type();
+            let one_shot = encrypt(&session, mechanism, key, &data);
+            // The stream borrows the mechanism (and through it the IV and AAD buffers)
+            // until it finishes; the module reads them on every update.
+            let mut stream = session
+                .encrypt_stream(mechanism, key)
+                .unwrap_or_else(|e| panic!("{module}: {ty} stream: {e}"));
+            let mut streamed = Vec::new();
+            for chunk in data.chunks(7) {
+                streamed.extend(stream.update(chunk).unwrap());
+            }
+            streamed.extend(stream.finish().unwrap());
+            assert_eq!(streamed, one_shot, "{module}: {ty} multi-part vs one call");
+            let mut stream = session.decrypt_stream(mechanism, key).unwrap();
+            let mut back = Vec::new();
+            // Whole blocks into a buffer large enough for any part, so no length query:
+            // Kryoptic 1.5 answers CKR_DEVICE_ERROR to CBC-PAD decryption updates that are
+            // not whole blocks, and a NULL-buffer length query of its CBC-PAD
+            // C_DecryptUpdate consumes the input (C_DecryptFinal then fails).
+            let mut buffer = [0u8; 256];
+            for chunk in streamed.chunks(16) {
+                let n = stream
+                    .update_into(chunk, &mut buffer)
+                    .unwrap_or_else(|e| panic!("{module}: {ty} decrypt update: {e}"));
+                back.extend_from_slice(&buffer[..n]);
+            }
+            let n = stream
+                .finish_into(&mut buffer)
+                .unwrap_or_else(|e| panic!("{module}: {ty} decrypt finish: {e}"));
+            back.extend_from_slice(&buffer[..n]);
+            assert_eq!(back, data, "{module}: {ty} multi-part decryption");
+        }
+    });
+}
+
+#[test]
+fn hkdf_salt_kinds_and_hkdf_data() {
+    use pkcs11::{HkdfParams, HkdfSalt};
+    each_module("hkdf_salts", |token| {
+        if !token.require("hkdf_salts", &[MechanismType::HKDF_DERIVE]) {
+            return;
+        }
+        let module = token.module.name();
+        let session = token.session();
+        let ikm = pattern(32, 0x51);
+        let base = secret_key(&session, KeyType::GenericSecret, &ikm);
+        let salt_value = pattern(20, 0x52);
+        let salt_key = secret_key(&session, KeyType::GenericSecret, &salt_value);
+        let info = b"hkdf info";
+        let mut with_salt = [0u8; 40];
+        hkdf::Hkdf::<sha2::Sha384>::new(Some(&salt_value), &ikm)
+            .expand(info, &mut with_salt)
+            .unwrap();
+        let mut without_salt = [0u8; 40];
+        hkdf::Hkdf::<sha2::Sha384>::new(None, &ikm)
+            .expand(info, &mut without_salt)
+            .unwrap();
+        for (salt, expected, what) in [
+            (HkdfSalt::Key(salt_key), &with_salt, "salt from a key"),
+            (HkdfSalt::Data(&salt_value), &with_salt, "salt bytes"),
+            (HkdfSalt::Null, &without_salt, "no salt"),
+        ] {
+            let mechanism = Mechanism::HkdfDerive(
+                HkdfParams::extract_and_expand(MechanismType::SHA384, salt, info).unwrap(),
+            );
+            let derived = session
+                .derive_key(&mechanism, base, &derived_template(40))
+                .unwrap_or_else(|e| panic!("{module}: HKDF-SHA-384 with {what}: {e}"));
+            assert_eq!(
+                &value_of(&session, derived)[..],
+                &expected[..],
+                "{module}: {what}"
+            );
+        }
+        if token.require("hkdf_data", &[MechanismType::HKDF_DATA]) {
+            let mechanism = Mechanism::HkdfData(
+                HkdfParams::extract_and_expand(
+                    MechanismType::SHA384,
+                    HkdfSalt::Data(&salt_value),
+                    info,
+                )
+                .unwrap(),
+            );
+            let result = session.derive_key(
+                &mechanism,
+                base,
+                &[
+                    Attribute::Class(ObjectClass::Data),
+                    Attribute::Token(false),
+                    Attribute::ValueLen(40),
+                ],
+            );
+            // The result is a data object holding the output keying material.
+            let object = result.unwrap_or_else(|e| panic!("{module}: CKM_HKDF_DATA: {e}"));
+            assert_eq!(
+                value_of(&session, object),
+                with_salt,
+                "{module}: CKM_HKDF_DATA"
+            );
+        }
     });
 }

@@ -292,6 +292,31 @@ fn aes_ccm_messages_match_rustcrypto() {
         assert_eq!(&expected[plaintext.len()..], &mac);
         expected.truncate(plaintext.len());
         assert_eq!(ciphertext, expected);
+
+        // The same message in parts (CCM releases the output with the last part).
+        let mut mac2 = [0u8; 16];
+        let mut parts = Vec::new();
+        {
+            let mut params = MessageParams::ccm(
+                plaintext.len(),
+                &mut nonce,
+                0,
+                Generator::NO_GENERATE,
+                &mut mac2,
+            )
+            .unwrap();
+            encryption
+                .begin(&mut params, aad)
+                .expect("C_EncryptMessageBegin");
+            parts.extend(
+                encryption
+                    .next(&mut params, &plaintext[..7], false)
+                    .unwrap(),
+            );
+            parts.extend(encryption.next(&mut params, &plaintext[7..], true).unwrap());
+        }
+        assert_eq!(parts, expected);
+        assert_eq!(mac2, mac);
         encryption.finish().unwrap();
 
         let mut decryption = session.message_decrypt(&ccm_mechanism, key).unwrap();

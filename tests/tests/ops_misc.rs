@@ -188,6 +188,44 @@ fn dual_function_updates_where_supported() {
                 assert_eq!(plain, data);
                 assert_eq!(digest, sha256(&data));
 
+                // Sign-encrypt and decrypt-verify with an HMAC key.
+                let mac_value = [0x3cu8; 32];
+                let mac_key = session
+                    .create_object(&[
+                        Attribute::Class(ObjectClass::SecretKey),
+                        Attribute::KeyType(KeyType::GenericSecret),
+                        Attribute::Value(SecretBytes::new(mac_value.to_vec())),
+                        Attribute::Token(false),
+                        Attribute::Sign(true),
+                        Attribute::Verify(true),
+                    ])
+                    .unwrap();
+                let hmac = Mechanism::plain(ffi::CKM_SHA256_HMAC);
+                let mut stream = session
+                    .sign_encrypt_stream(&hmac, mac_key, &ecb, key)
+                    .unwrap();
+                let mut ciphertext = stream.update(&data[..48]).unwrap();
+                ciphertext.extend(stream.update(&data[48..]).unwrap());
+                let (last, signature) = stream.finish().unwrap();
+                ciphertext.extend(last);
+                assert_eq!(ciphertext, reference);
+                assert_eq!(signature, hmac_sha256(&mac_value, &data));
+                let mut stream = session
+                    .decrypt_verify_stream(&ecb, key, &hmac, mac_key)
+                    .unwrap();
+                let mut plain = stream.update(&reference).unwrap().as_bytes().to_vec();
+                let (last, valid) = stream.finish(&signature).unwrap();
+                plain.extend_from_slice(&last);
+                assert_eq!(plain, data);
+                assert!(valid);
+                let mut stream = session
+                    .decrypt_verify_stream(&ecb, key, &hmac, mac_key)
+                    .unwrap();
+                stream.update(&reference).unwrap();
+                let mut bad = signature.clone();
+                bad[31] ^= 1;
+                assert!(!stream.finish(&bad).unwrap().1);
+
                 // Dropped half-way: both operations are cancelled.
                 let mut stream = session.digest_encrypt_stream(&sha, &ecb, key).unwrap();
                 stream.update(&data[..16]).unwrap();
@@ -442,6 +480,7 @@ fn async_functions_give_typed_errors() {
         let session = token.session();
         let complete = session.async_complete("C_Sign").unwrap_err();
         let id = session.async_get_id("C_Sign").unwrap_err();
+        let join = session.async_join("C_Sign", 1, 64).unwrap_err();
         match token.module {
             Module::SoftHsm => {
                 assert!(
@@ -462,8 +501,18 @@ fn async_functions_give_typed_errors() {
                     ),
                     "{id:?}"
                 );
+                assert!(
+                    matches!(
+                        join,
+                        Error::NotSupported {
+                            function: "C_AsyncJoin"
+                        }
+                    ),
+                    "{join:?}"
+                );
             }
             Module::Kryoptic => {
+                assert_module_error(&join, "C_AsyncJoin", ffi::CKR_FUNCTION_NOT_SUPPORTED);
                 assert_module_error(
                     &complete,
                     "C_AsyncComplete",
@@ -473,6 +522,8 @@ fn async_functions_give_typed_errors() {
             }
         }
         let error = session.async_complete("C_Si\0gn").unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+        let error = session.async_join("C_Si\0gn", 1, 8).unwrap_err();
         assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
         assert_usable(&session);
     });

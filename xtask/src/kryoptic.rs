@@ -134,7 +134,10 @@ pub(crate) fn run(args: &[String]) -> Result {
 /// Makes sure the cached library exists and was built with the current recipe (always
 /// rebuilding with `force`); returns its path.
 pub(crate) fn ensure(force: bool) -> Result<PathBuf> {
+    // Absolute: the build runs in other directories (a relative $PKCS11_RS_CACHE is taken
+    // from the current directory).
     let dir = cache_dir();
+    let dir = std::path::absolute(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let library = dir.join(LIBRARY);
     let stamp = dir.join(STAMP);
     let recipe = recipe();
@@ -168,6 +171,12 @@ pub(crate) fn ensure(force: bool) -> Result<PathBuf> {
     );
     let built = build(&work)?;
     check_library(&built)?;
+    // The old stamp goes first: a library never sits next to a stamp it was not built by.
+    if let Err(e) = std::fs::remove_file(&stamp) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(format!("cannot remove {}: {e}", stamp.display()));
+        }
+    }
     // Same file system: the rename is atomic, and processes that have the old library
     // mapped keep their copy.
     std::fs::rename(&built, &library).map_err(|e| {
@@ -198,20 +207,22 @@ pub(crate) fn ensure(force: bool) -> Result<PathBuf> {
     Ok(library)
 }
 
+/// The pid in a work directory's name `build-<pid>`.
+fn work_dir_pid(name: &OsStr) -> Option<u32> {
+    name.to_str()?.strip_prefix("build-")?.parse().ok()
+}
+
 /// Removes `build-<pid>` work directories whose process is gone (interrupted builds).
 fn remove_stale_work_dirs(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("build-")) else {
+        let Some(pid) = work_dir_pid(&entry.file_name()) else {
             continue;
         };
-        let alive = pid.parse::<u32>().is_ok_and(|pid| {
-            pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
-        });
-        if !alive {
+        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
             eprintln!(
                 "xtask: removing the work directory of an interrupted build: {}",
                 entry.path().display()
@@ -258,6 +269,14 @@ fn build(work: &Path) -> Result<PathBuf> {
 
     let kryoptic = work.join("kryoptic");
     copy_dir(&kryoptic_src, &kryoptic)?;
+    // A workspace of its own, even when the cache lies below another workspace's root
+    // (changes nothing else: the dependency versions come from the crate's Cargo.lock).
+    let manifest = kryoptic.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    if !text.lines().any(|line| line.trim() == "[workspace]") {
+        write_file(&manifest, &format!("{text}\n[workspace]\n"))?;
+    }
     let target = work.join("target");
     let mut cargo_build = inner_cargo();
     cargo_build
@@ -526,6 +545,14 @@ mod tests {
                 "/q\\\"x/Cargo.toml"
             ]
         );
+    }
+
+    #[test]
+    fn only_build_pid_directories_are_work_directories() {
+        assert_eq!(work_dir_pid(OsStr::new("build-4242")), Some(4242));
+        for other in [STAMP, LIBRARY, "build-", "build-12x", "fetch"] {
+            assert_eq!(work_dir_pid(OsStr::new(other)), None, "{other}");
+        }
     }
 
     #[test]

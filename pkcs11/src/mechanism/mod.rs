@@ -267,7 +267,8 @@ mechanisms! {
     AesGcm(GcmParams<'a>) = CKM_AES_GCM,
     /// AES-CCM authenticated encryption (the MAC follows the ciphertext).
     AesCcm(CcmParams<'a>) = CKM_AES_CCM,
-    /// AES-CBC with ciphertext stealing (any length of at least one block).
+    /// AES-CBC with ciphertext stealing (any length of at least one block). PKCS #11 cites
+    /// the SP 800-38A addendum without choosing a variant; Kryoptic, like NSS, uses CS1.
     AesCts {
         /// The initialization vector.
         iv: [u8; 16]
@@ -299,11 +300,12 @@ mechanisms! {
     } = CKM_AES_CFB128,
     /// AES key wrap (RFC 3394) with the default IV.
     AesKeyWrap = CKM_AES_KEY_WRAP,
-    /// AES key wrap with PKCS #7 padding of the input, default IV.
+    /// AES key wrap with padding, default IV (tokens implement it as RFC 5649, for which
+    /// PKCS #11 3.0 added [`Mechanism::AesKeyWrapKwp`]).
     AesKeyWrapPad = CKM_AES_KEY_WRAP_PAD,
     /// AES key wrap with padding (RFC 5649, KWP) with the default IV.
     AesKeyWrapKwp = CKM_AES_KEY_WRAP_KWP,
-    /// AES key wrap over PKCS #7-padded input (PKCS #11 3.0), default IV.
+    /// AES key wrap (RFC 3394) of PKCS #7-padded input (PKCS #11 3.0), default IV.
     AesKeyWrapPkcs7 = CKM_AES_KEY_WRAP_PKCS7,
     /// AES-CMAC with a full 16-byte MAC.
     AesCmac = CKM_AES_CMAC,

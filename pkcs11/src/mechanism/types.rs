@@ -12,6 +12,10 @@ macro_rules! mechanism_types {
                 pub const $name: MechanismType = MechanismType(ffi::$ck);
             )*
         }
+
+        /// Every constant with its `CKM_*` name, for the completeness test.
+        #[cfg(test)]
+        const ALL: &[(MechanismType, &str)] = &[$((MechanismType::$name, stringify!($ck)),)*];
     };
 }
 
@@ -498,4 +502,22 @@ mechanism_types! {
     SHA3_512_KEY_DERIVE = CKM_SHA3_512_KEY_DERIVE,
     SHAKE_128_KEY_DERIVE = CKM_SHAKE_128_KEY_DERIVE,
     SHAKE_256_KEY_DERIVE = CKM_SHAKE_256_KEY_DERIVE,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regenerate this file when `pkcs11-sys` gains names: every `CKM_*` of the generated
+    /// names table has a constant here, with the matching value.
+    #[test]
+    fn every_standard_name_has_a_constant() {
+        for (value, name) in ffi::CKM_NAMES {
+            assert!(
+                ALL.iter().any(|(ty, ck)| ck == name && ty.0 == *value),
+                "no MechanismType constant for {name}"
+            );
+        }
+        assert_eq!(MechanismType::SHA1, MechanismType::SHA_1);
+    }
 }

@@ -24,6 +24,7 @@ pub(crate) mod object;
 pub(crate) mod params;
 pub(crate) mod session;
 pub(crate) mod slot;
+pub(crate) mod trace;
 
 /// Calls a 2.x-table function: `call!(inner, C_GetInfo(&mut info))` evaluates to
 /// `Result<Returned>`. Must be used inside `unsafe { }`: the caller vouches for the
@@ -34,7 +35,7 @@ macro_rules! call {
             $inner,
             stringify!($function),
             $inner.functions().$function,
-            |f| f($($arg),*),
+            |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
         )
     };
 }
@@ -46,7 +47,7 @@ macro_rules! call_3_0 {
             $inner,
             stringify!($function),
             $inner.functions_3_0().and_then(|t| t.$function),
-            |f| f($($arg),*),
+            |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
         )
     };
 }
@@ -58,7 +59,7 @@ macro_rules! call_3_2 {
             $inner,
             stringify!($function),
             $inner.functions_3_2().and_then(|t| t.$function),
-            |f| f($($arg),*),
+            |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
         )
     };
 }
@@ -78,12 +79,15 @@ pub(crate) unsafe fn invoke<F: Copy>(
     inner: &Inner,
     function: &'static str,
     slot: Option<F>,
-    call: impl FnOnce(F) -> ffi::CK_RV,
+    call: impl FnOnce(F, &mut trace::Args) -> ffi::CK_RV,
 ) -> Result<Returned> {
     let f = slot.ok_or(Error::NotSupported { function })?;
     let _in_flight = inner.enter()?;
+    let mut args = trace::Args::new(function);
+    let start = args.start();
     // Resumes a panic of a callback (callback.rs) after the call returns.
-    let rv = crate::callback::during_call(inner, || call(f));
+    let rv = crate::callback::during_call(inner, || call(f, &mut args));
+    args.finish(function, rv, start);
     Ok(Returned { function, rv })
 }
 
@@ -136,11 +140,14 @@ pub(crate) unsafe fn invoke_waiting<F: Copy>(
     inner: &Inner,
     function: &'static str,
     slot: Option<F>,
-    call: impl FnOnce(F) -> ffi::CK_RV,
+    call: impl FnOnce(F, &mut trace::Args) -> ffi::CK_RV,
 ) -> Result<Returned> {
     let f = slot.ok_or(Error::NotSupported { function })?;
     inner.enter_waiting()?;
+    let mut args = trace::Args::new(function);
+    let start = args.start();
     // Resumes a panic of a callback (callback.rs) after the call returns.
-    let rv = crate::callback::during_call(inner, || call(f));
+    let rv = crate::callback::during_call(inner, || call(f, &mut args));
+    args.finish(function, rv, start);
     Ok(Returned { function, rv })
 }

@@ -254,3 +254,22 @@ pub(crate) fn async_get_id(
     // writable.
     unsafe { call_3_2!(inner, C_AsyncGetID(h, name, id)) }
 }
+
+/// `C_AsyncJoin` (3.2): joins the asynchronous call `id` of `function`, handing the
+/// module `buffer` for its output.
+///
+/// The module may write into `buffer` after the call returns: the caller keeps it alive
+/// (and unmoved) until the session is closed.
+pub(crate) fn async_join(
+    inner: &Inner,
+    h: ffi::CK_SESSION_HANDLE,
+    function: &std::ffi::CStr,
+    id: ffi::CK_ULONG,
+    buffer: &mut [u8],
+) -> Result<Returned> {
+    let name = function.as_ptr().cast::<ffi::CK_UTF8CHAR>().cast_mut();
+    let len = crate::raw::crypto::ulong(buffer.len(), "the C_AsyncJoin buffer")?;
+    // SAFETY: `name` is NUL-terminated and only read; `buffer` is writable for `len`
+    // bytes and, per the contract above, outlives every later write by the module.
+    unsafe { call_3_2!(inner, C_AsyncJoin(h, name, id, buffer.as_mut_ptr(), len)) }
+}

@@ -104,8 +104,8 @@ pub(crate) fn wait_for_slot_event(
         if flags & ffi::CKF_DONT_BLOCK != 0 {
             call!(inner, C_WaitForSlotEvent(flags, slot, reserved))
         } else {
-            super::invoke_waiting(inner, "C_WaitForSlotEvent", function, |f| {
-                f(flags, slot, reserved)
+            super::invoke_waiting(inner, "C_WaitForSlotEvent", function, |f, args| {
+                f(args.arg(flags), args.arg(slot), args.arg(reserved))
             })
         }
     }

@@ -57,9 +57,10 @@ pub fn ulong_of(
         .unwrap_or_else(|| panic!("{}: {ty:?} is not a CK_ULONG", token.module.name()))
 }
 
-/// A session-object key pair made by the token with `mechanism`; the public key gets
-/// `public` on top of `CKA_TOKEN = false` (and `CKA_VERIFY`), the private key `private`
-/// on top of `CKA_TOKEN = false`, `CKA_SENSITIVE` (and `CKA_SIGN`).
+/// A session-object key pair made by the token with `mechanism`: (public, private). The
+/// public key gets `public` after `CKA_TOKEN = false`, the private key `private` after
+/// `CKA_TOKEN = false`, `CKA_PRIVATE = true` and `CKA_SENSITIVE = true`; usage flags come
+/// with `public` and `private`.
 ///
 /// # Panics
 /// If `C_GenerateKeyPair` fails.
