@@ -36,7 +36,7 @@ use crate::secret::SecretBytes;
 use crate::session::{Operation, OperationKind, Session};
 
 /// Starts an operation of `kind`: takes the lock, records the kind, calls `init`.
-fn start<'s>(
+pub(crate) fn start<'s>(
     session: &'s Session,
     kind: OperationKind,
     init: impl FnOnce() -> Result<Returned>,
@@ -57,13 +57,13 @@ fn start<'s>(
 }
 
 /// Fails without calling the module if the operation has already ended.
-fn check_running(op: &Operation<'_>) -> Result<()> {
+pub(crate) fn check_running(op: &Operation<'_>) -> Result<()> {
     if op.is_running() {
         Ok(())
     } else {
         Err(Error::InvalidInput {
             what: format!(
-                "{} stream has already ended; start a new one",
+                "{} has already ended; start a new one",
                 op.kind().describe()
             ),
         })
@@ -142,15 +142,12 @@ fn stream_into(
 ) -> Result<usize> {
     check_running(op)?;
     let given = out.len();
-    match output::into_slice(out, secret, |out, len| op.track(call(out, len)))? {
-        Written::Done(len) => {
-            if last {
-                op.ended();
-            }
-            Ok(len)
-        }
-        Written::TooSmall { function, needed } => Err(output::too_small(function, needed, given)),
+    let len = output::into_slice(out, secret, |out, len| op.track(call(out, len)))?
+        .or_too_small(given)?;
+    if last {
+        op.ended();
     }
+    Ok(len)
 }
 
 /// A verification's verdict: `CKR_OK` is `true`, `CKR_SIGNATURE_INVALID` and
@@ -489,7 +486,8 @@ impl Session {
     }
 }
 
-/// Writes the parts every stream guard shares: `Debug`, `is_running`.
+/// Writes the parts every stream and message guard shares: `Debug`, `is_running`,
+/// `cancel`.
 macro_rules! stream_common {
     ($name:ident) => {
         impl fmt::Debug for $name<'_> {
@@ -522,6 +520,7 @@ macro_rules! stream_common {
         }
     };
 }
+pub(crate) use stream_common;
 
 /// Writes `save_state` for a stream guard: `C_GetOperationState`.
 macro_rules! stream_state {
@@ -1323,12 +1322,10 @@ fn dual_update_into(
     check_running(first)?;
     check_running(second)?;
     let given = out.len();
-    match output::into_slice(out, secret, |out, len| {
+    output::into_slice(out, secret, |out, len| {
         second.track(first.track(call(out, len)))
-    })? {
-        Written::Done(len) => Ok(len),
-        Written::TooSmall { function, needed } => Err(output::too_small(function, needed, given)),
-    }
+    })?
+    .or_too_small(given)
 }
 
 /// Writes a dual-function stream: its `Debug`, `update`, `update_into`, `into_parts`

@@ -41,7 +41,7 @@ use crate::attribute::{self, Attribute};
 use crate::error::{Error, Result};
 use crate::mechanism::Mechanism;
 use crate::object::ObjectHandle;
-use crate::output::{self, Written};
+use crate::output;
 use crate::raw;
 use crate::session::Session;
 
@@ -106,7 +106,7 @@ impl Session {
         let _lock = self.locked()?;
         let (inner, h) = (self.inner(), self.handle());
         let given = out.len();
-        match output::into_slice(out, false, |out, len| {
+        output::into_slice(out, false, |out, len| {
             self.track(raw::keys::wrap_key(
                 inner,
                 h,
@@ -116,12 +116,8 @@ impl Session {
                 out,
                 len,
             ))
-        })? {
-            Written::Done(len) => Ok(len),
-            Written::TooSmall { function, needed } => {
-                Err(output::too_small(function, needed, given))
-            }
-        }
+        })?
+        .or_too_small(given)
     }
 
     /// Unwraps (decrypts) `wrapped` with `unwrapping_key` into a new key object with
@@ -252,12 +248,8 @@ impl Session {
                 &mut key,
             ))
         })?;
-        match written {
-            Written::Done(len) => Ok((len, created("C_EncapsulateKey", key)?)),
-            Written::TooSmall { function, needed } => {
-                Err(output::too_small(function, needed, given))
-            }
-        }
+        let len = written.or_too_small(given)?;
+        Ok((len, created("C_EncapsulateKey", key)?))
     }
 
     /// Decapsulates `ciphertext` with `private_key` (PKCS #11 3.2, e.g. `CKM_ML_KEM`):
@@ -338,7 +330,7 @@ impl Session {
     ) -> Result<usize> {
         let _lock = self.locked()?;
         let given = out.len();
-        match output::into_slice(out, false, |out, len| {
+        output::into_slice(out, false, |out, len| {
             self.track(raw::keys::wrap_key_authenticated(
                 self.inner(),
                 self.handle(),
@@ -349,12 +341,8 @@ impl Session {
                 out,
                 len,
             ))
-        })? {
-            Written::Done(len) => Ok(len),
-            Written::TooSmall { function, needed } => {
-                Err(output::too_small(function, needed, given))
-            }
-        }
+        })?
+        .or_too_small(given)
     }
 
     /// Unwraps `wrapped` with `unwrapping_key`, checking `associated_data` (PKCS #11

@@ -50,10 +50,9 @@ pub use info::{
 pub use mechanism::{
     AesCbcEncryptDataParams, AesCtrParams, CcmParams, ChaCha20Params, ChaCha20Poly1305Params,
     CounterFormat, Des3CbcEncryptDataParams, DkmLengthFormat, DkmLengthMethod, EcdhParams,
-    EddsaParams, GcmParams, HashSignContext, Hedge, HkdfParams, HkdfSalt, Kdf,
-    KeyDerivationData, Mechanism, MechanismType, Mgf, OaepParams, ParameterSet, Pbkdf2Params,
-    Pbkdf2Prf, PrfDataParam, PssParams, SignContext, Sp800108FeedbackParams, Sp800108Params,
-    XeddsaParams,
+    EddsaParams, GcmParams, HashSignContext, Hedge, HkdfParams, HkdfSalt, Kdf, KeyDerivationData,
+    Mechanism, MechanismType, Mgf, OaepParams, ParameterSet, Pbkdf2Params, Pbkdf2Prf, PrfDataParam,
+    PssParams, SignContext, Sp800108FeedbackParams, Sp800108Params, XeddsaParams,
 };
 pub use message::{
     Generator, MessageDecrypt, MessageEncrypt, MessageParams, MessageSign, MessageVerify,

@@ -39,10 +39,13 @@
 
 use core::fmt;
 
-use crate::error::{Error, Result};
+use crate::crypto::{check_running, start, stream_common};
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::Result;
 use crate::mechanism::Mechanism;
 use crate::object::ObjectHandle;
-use crate::output::{self, OutputBuffer, Written};
+use crate::output::{self, OutputBuffer};
 use crate::raw::message::{MessageParam, RawParam};
 use crate::raw::{self, Returned};
 use crate::secret::SecretBytes;
@@ -210,40 +213,6 @@ impl<'a> MessageParams<'a> {
     }
 }
 
-/// Starts a message-based operation of `kind`.
-fn start<'s>(
-    session: &'s Session,
-    kind: OperationKind,
-    init: impl FnOnce() -> Result<Returned>,
-) -> Result<Operation<'s>> {
-    let mut op = session.begin(kind)?;
-    match init() {
-        Err(error) => {
-            // The call never reached the module: there is nothing to cancel.
-            op.ended();
-            Err(error)
-        }
-        Ok(returned) => {
-            op.track(Ok(returned))?.ok()?;
-            Ok(op)
-        }
-    }
-}
-
-/// Fails without calling the module if the operation has ended.
-fn check_running(op: &Operation<'_>) -> Result<()> {
-    if op.is_running() {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput {
-            what: format!(
-                "{} has already ended; start a new one",
-                op.kind().describe()
-            ),
-        })
-    }
-}
-
 /// A per-message call with a variable output, into a fresh buffer. The call is
 /// recorded on the session, not the operation: an error about one message leaves the
 /// operation to the guard, which ends it when finished or dropped.
@@ -267,10 +236,7 @@ fn message_into(
     check_running(op)?;
     let session = op.session();
     let given = out.len();
-    match output::into_slice(out, secret, |out, len| session.track(call(out, len)))? {
-        Written::Done(len) => Ok(len),
-        Written::TooSmall { function, needed } => Err(output::too_small(function, needed, given)),
-    }
+    output::into_slice(out, secret, |out, len| session.track(call(out, len)))?.or_too_small(given)
 }
 
 /// A per-message call without output.
@@ -373,37 +339,6 @@ impl Session {
     }
 }
 
-/// Writes the parts every message guard shares: `Debug`, `is_running`, `cancel`.
-macro_rules! guard_common {
-    ($name:ident) => {
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("mechanism", &self.mechanism.mechanism_type())
-                    .field("running", &self.op.is_running())
-                    .finish_non_exhaustive()
-            }
-        }
-
-        impl $name<'_> {
-            /// Whether the module still has the operation active.
-            pub fn is_running(&self) -> bool {
-                self.op.is_running()
-            }
-
-            /// Cancels the operation now and reports the module's answer (see
-            /// [`Operation::cancel`]); dropping the guard cancels it silently.
-            ///
-            /// # Errors
-            /// [`Error::Module`] naming `C_SessionCancel`.
-            #[doc(alias = "C_SessionCancel")]
-            pub fn cancel(self) -> Result<()> {
-                self.op.cancel()
-            }
-        }
-    };
-}
-
 /// A message-based encryption ([`Session::message_encrypt`]): any number of messages,
 /// each with its own [`MessageParams`]. Holds the session's lock until finished or
 /// dropped; dropping it unfinished cancels the operation.
@@ -413,7 +348,7 @@ pub struct MessageEncrypt<'a> {
     mechanism: &'a Mechanism<'a>,
 }
 
-guard_common!(MessageEncrypt);
+stream_common!(MessageEncrypt);
 
 impl MessageEncrypt<'_> {
     /// Encrypts one message with its `params` (the module writes a generated IV and the
@@ -569,7 +504,7 @@ pub struct MessageDecrypt<'a> {
     mechanism: &'a Mechanism<'a>,
 }
 
-guard_common!(MessageDecrypt);
+stream_common!(MessageDecrypt);
 
 impl MessageDecrypt<'_> {
     /// Decrypts one message with its `params` (IV and the tag to check) and `aad`.
@@ -712,7 +647,7 @@ pub struct MessageSign<'a> {
     mechanism: &'a Mechanism<'a>,
 }
 
-guard_common!(MessageSign);
+stream_common!(MessageSign);
 
 impl MessageSign<'_> {
     /// Signs one message with its `params`; returns the signature.
@@ -814,7 +749,7 @@ pub struct MessageVerify<'a> {
     mechanism: &'a Mechanism<'a>,
 }
 
-guard_common!(MessageVerify);
+stream_common!(MessageVerify);
 
 impl MessageVerify<'_> {
     /// Verifies one message: `Ok(true)` if `signature` is valid, `Ok(false)` if the

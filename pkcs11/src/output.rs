@@ -106,6 +106,17 @@ pub(crate) fn too_small(function: &'static str, needed: usize, given: usize) -> 
     }
 }
 
+impl Written {
+    /// The length written, or the "too small" error for a caller's buffer of `given`
+    /// bytes (for calls that leave the operation active, so the caller may retry).
+    pub(crate) fn or_too_small(self, given: usize) -> Result<usize> {
+        match self {
+            Written::Done(len) => Ok(len),
+            Written::TooSmall { function, needed } => Err(too_small(function, needed, given)),
+        }
+    }
+}
+
 fn contract(function: &'static str, what: String) -> Error {
     Error::ModuleContract { function, what }
 }

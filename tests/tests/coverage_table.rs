@@ -80,7 +80,11 @@ const LOADER: [&str; 3] = ["C_GetFunctionList", "C_GetInterfaceList", "C_GetInte
 #[test]
 fn every_v3_2_function_has_a_row_naming_a_safe_api_and_where_it_is_tested() {
     let functions = v3_2_functions();
-    assert_eq!(functions.len(), 104, "CK_FUNCTION_LIST_3_2 has 104 functions");
+    assert_eq!(
+        functions.len(),
+        104,
+        "CK_FUNCTION_LIST_3_2 has 104 functions"
+    );
     let rows = table_rows();
     let mut problems = Vec::new();
     for name in &functions {
@@ -93,7 +97,10 @@ fn every_v3_2_function_has_a_row_naming_a_safe_api_and_where_it_is_tested() {
             continue;
         }
         if !cells[2].contains("](") && !cells[2].contains("`]") {
-            problems.push(format!("{name}: the safe API cell has no link: {}", cells[2]));
+            problems.push(format!(
+                "{name}: the safe API cell has no link: {}",
+                cells[2]
+            ));
         }
         if cells[3].is_empty() {
             problems.push(format!("{name}: no module it is tested on"));
@@ -104,7 +111,11 @@ fn every_v3_2_function_has_a_row_naming_a_safe_api_and_where_it_is_tested() {
             problems.push(format!("{name}: a row for a function not in v3.2"));
         }
     }
-    assert!(problems.is_empty(), "coverage table:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "coverage table:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -122,5 +133,8 @@ fn every_function_but_the_loaders_is_wrapped_by_an_aliased_item() {
         .iter()
         .filter(|a| a.starts_with("C_") && !v3_2_functions().contains(&a.as_str()))
         .collect();
-    assert!(stray.is_empty(), "aliases naming no v3.2 function: {stray:?}");
+    assert!(
+        stray.is_empty(),
+        "aliases naming no v3.2 function: {stray:?}"
+    );
 }
