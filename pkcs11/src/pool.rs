@@ -140,6 +140,9 @@ struct State {
     open: usize,
     /// Sessions discarded because they became unusable.
     replaced: u64,
+    /// Threads waiting in `get`: a return wakes one only when there is one (a
+    /// condition variable's notify is a system call even when nobody waits).
+    waiters: usize,
 }
 
 impl Shared {
@@ -148,6 +151,15 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Releases `state` and wakes one waiting borrower, if any.
+    fn wake_one(&self, state: MutexGuard<'_, State>) {
+        let waiting = state.waiters != 0;
+        drop(state);
+        if waiting {
+            self.freed.notify_one();
+        }
     }
 
     /// A new session, logged in if the pool logs in.
@@ -191,7 +203,8 @@ impl SessionPool {
     /// # Errors
     /// As [`SessionPool::get`].
     pub fn get_timeout(&self, wait: Duration) -> Result<PooledSession> {
-        let start = Instant::now();
+        // The clock is read only when the pool is full.
+        let mut start = None;
         let mut state = self.shared.state();
         loop {
             if let Some(session) = self.take_idle(&mut state) {
@@ -203,25 +216,28 @@ impl SessionPool {
                 return match self.shared.open() {
                     Ok(session) => Ok(self.lend(session)),
                     Err(error) => {
-                        self.shared.state().open -= 1;
-                        self.shared.freed.notify_one();
+                        let mut state = self.shared.state();
+                        state.open -= 1;
+                        self.shared.wake_one(state);
                         Err(error)
                     }
                 };
             }
-            let waited = start.elapsed();
+            let waited = start.get_or_insert_with(Instant::now).elapsed();
             let Some(left) = wait.checked_sub(waited).filter(|d| !d.is_zero()) else {
                 return Err(Error::PoolTimeout {
                     waited,
                     max_sessions: self.shared.max_sessions,
                 });
             };
+            state.waiters += 1;
             state = self
                 .shared
                 .freed
                 .wait_timeout(state, left)
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
+            state.waiters -= 1;
         }
     }
 
@@ -329,14 +345,13 @@ impl Drop for PooledSession {
         let mut state = self.shared.state();
         if session.is_usable() {
             state.idle.push(session);
-            drop(state);
+            self.shared.wake_one(state);
         } else {
             state.open -= 1;
             state.replaced += 1;
-            drop(state);
+            self.shared.wake_one(state);
             // Closed outside the pool's lock (no module call for a poisoned session).
             drop(session);
         }
-        self.shared.freed.notify_one();
     }
 }

@@ -104,6 +104,9 @@ impl OperationKind {
 struct LockState {
     owner: Option<ThreadId>,
     depth: usize,
+    /// Threads waiting for the lock: a release wakes one only when there is one (a
+    /// condition variable's notify is a system call even when nobody waits).
+    waiters: usize,
     /// Operations the owner has active (guards alive).
     active: Vec<OperationKind>,
 }
@@ -151,10 +154,25 @@ impl Drop for LockGuard<'_> {
         state.depth -= 1;
         if state.depth == 0 {
             state.owner = None;
+            // Read under the mutex that waiters register under: no lost wake-up.
+            let waiting = state.waiters != 0;
             drop(state);
-            self.session.released.notify_one();
+            if waiting {
+                self.session.released.notify_one();
+            }
         }
     }
+}
+
+/// This thread's ID, cached (`thread::current()` clones a reference-counted handle).
+fn this_thread() -> ThreadId {
+    thread_local! {
+        static ME: ThreadId = std::thread::current().id();
+    }
+    // During thread-local destruction (a session dropped by another thread-local's
+    // destructor) the cache may be gone: ask the thread handle then.
+    ME.try_with(|me| *me)
+        .unwrap_or_else(|_| std::thread::current().id())
 }
 
 impl Session {
@@ -252,7 +270,7 @@ impl Session {
     /// Takes the reentrant lock one level deeper and returns the state, still locked,
     /// for the caller to inspect (the caller builds the `LockGuard` that releases it).
     fn acquire(&self) -> MutexGuard<'_, LockState> {
-        let me = std::thread::current().id();
+        let me = this_thread();
         let mut state = self.state();
         loop {
             match state.owner {
@@ -262,7 +280,9 @@ impl Session {
                     break;
                 }
                 Some(_) => {
+                    state.waiters += 1;
                     state = self.released.wait(state).unwrap_or_else(|e| e.into_inner());
+                    state.waiters -= 1;
                 }
             }
         }
