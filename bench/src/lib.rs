@@ -8,7 +8,7 @@
 //! made once, through the safe crate, and read by all three.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -16,10 +16,11 @@ use cryptoki::mechanism::Mechanism as CkMechanism;
 use cryptoki::object::{Attribute as CkAttribute, AttributeType as CkType};
 use pkcs11::{
     Attribute, AttributeResult, AttributeType, GcmParams, KeyType, Mechanism, MechanismType,
-    ObjectClass, ObjectHandle, Pin, Pkcs11, SecretBytes, Session, SessionPool, Slot, UserType,
+    ObjectClass, ObjectHandle, Pin, SecretBytes, Session, SessionPool, Slot, UserType,
 };
 use pkcs11_sys as ffi;
 
+pub mod modules;
 pub mod raw;
 pub mod report;
 
@@ -257,9 +258,6 @@ pub const FIND_LABEL: &str = "bench-obj-0500";
 /// DER of the P-256 curve OID (1.2.840.10045.3.1.7), for `CKA_EC_PARAMS`.
 const P256_OID: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 
-const FAULT_SLOT: ffi::CK_SLOT_ID = 1;
-const FAULT_USER_PIN: &str = "user-pin-1234";
-
 /// A module, opened through the three bindings, with keys and objects to work on.
 pub struct Env {
     /// The module.
@@ -298,7 +296,7 @@ pub struct Env {
     ck_gcm: CkMechanism<'static>,
     find_template: Vec<Attribute>,
     ck_find_template: Vec<CkAttribute>,
-    _fault: Option<NoopCopy>,
+    _scratch: modules::Scratch,
 }
 
 /// The keys, as raw handles (valid in every session of the process).
@@ -324,37 +322,21 @@ impl Env {
     /// # Panics
     /// If a module is missing or setup fails (with what to do).
     pub fn new(target: Target) -> Env {
-        let (path, slot, pin, fault): (PathBuf, Slot, String, _) = match target {
-            Target::SoftHsm | Target::Kryoptic => {
-                let module = if target == Target::SoftHsm {
-                    pkcs11_tests::modules::Module::SoftHsm
-                } else {
-                    pkcs11_tests::modules::Module::Kryoptic
-                };
-                let token = pkcs11_tests::modules::token(module);
-                (
-                    module.path(),
-                    token.slot.clone(),
-                    token.user_pin.to_owned(),
-                    None,
-                )
-            }
-            Target::Noop => {
-                let fault = NoopCopy::new();
-                let p11 = Pkcs11::open(fault.path()).expect("open the noop fault module");
-                let slot = p11.slot(FAULT_SLOT);
-                (
-                    fault.path().to_path_buf(),
-                    slot,
-                    FAULT_USER_PIN.to_owned(),
-                    Some(fault),
-                )
-            }
+        let opened = match target {
+            Target::SoftHsm => modules::softhsm(),
+            Target::Kryoptic => modules::kryoptic(),
+            Target::Noop => modules::noop(),
         };
+        let modules::Opened {
+            path,
+            slot,
+            pin,
+            scratch,
+        } = opened;
         let open = || {
             let session = slot.open_rw_session().expect("open a session");
             session
-                .ensure_logged_in(UserType::User, &Pin::from(pin.as_str()))
+                .ensure_logged_in(UserType::User, &Pin::from(pin))
                 .expect("user login");
             session
         };
@@ -412,7 +394,7 @@ impl Env {
             ck_gcm,
             find_template: vec![Attribute::Label(FIND_LABEL.into())],
             ck_find_template: vec![CkAttribute::Label(FIND_LABEL.as_bytes().to_vec())],
-            _fault: fault,
+            _scratch: scratch,
         };
         env.make_keys();
         env
@@ -1070,53 +1052,4 @@ fn ck_digest_on(session: &cryptoki::session::Session) {
             .digest(&CkMechanism::Sha256, &DATA_64)
             .expect("digest"),
     );
-}
-
-/// A copy of the fault module named for plan `noop`, removed when dropped.
-enum NoopCopy {
-    /// A copy of the release build `cargo xtask bench` made.
-    Release(PathBuf),
-    /// The test harness's copy of its debug build.
-    Harness(pkcs11_tests::fault::FaultModule),
-}
-
-impl NoopCopy {
-    /// The release build named by `$PKCS11_BENCH_FAULT_MODULE` (what `cargo xtask bench`
-    /// builds), else the test harness's debug build.
-    fn new() -> NoopCopy {
-        let Some(built) = std::env::var_os("PKCS11_BENCH_FAULT_MODULE") else {
-            return NoopCopy::Harness(pkcs11_tests::fault::FaultModule::with_file_plan(
-                "noop", "bench",
-            ));
-        };
-        let built = Path::new(&built);
-        assert!(
-            built.is_file(),
-            "PKCS11_BENCH_FAULT_MODULE={} is not a file",
-            built.display()
-        );
-        let copy = std::env::temp_dir().join(format!(
-            "fault-noop--bench-{}{}",
-            std::process::id(),
-            std::env::consts::DLL_SUFFIX
-        ));
-        std::fs::copy(built, &copy).expect("copy the fault module");
-        NoopCopy::Release(copy)
-    }
-
-    fn path(&self) -> &Path {
-        match self {
-            NoopCopy::Release(path) => path,
-            NoopCopy::Harness(module) => module.path(),
-        }
-    }
-}
-
-impl Drop for NoopCopy {
-    fn drop(&mut self) {
-        if let NoopCopy::Release(path) = self {
-            // The loaded library keeps its (unlinked) file.
-            let _ = std::fs::remove_file(path);
-        }
-    }
 }

@@ -255,6 +255,7 @@ pub fn softhsm_get_info_rv() -> pkcs11_sys::CK_RV {
 pub fn shared_softhsm_token(label: &str) -> &'static SoftHsmToken {
     static TOKEN: OnceLock<SoftHsmToken> = OnceLock::new();
     TOKEN.get_or_init(|| {
+        remove_dead_processes_dirs(&std::env::temp_dir(), "softhsm");
         let token = SoftHsmToken::new(label);
         token.export();
         token
@@ -290,4 +291,38 @@ pub fn take_finalized_turn(
         "every test leaves the module finalized"
     );
     guard
+}
+
+/// Removes `<tmp>/pkcs11-tests-<pid>-<n>-<tag>` directories whose process has exited
+/// (the per-process tokens live in statics that are never dropped, so each process
+/// sweeps up after the dead ones)
+/// (Linux: no `/proc/<pid>`). A pid that was reused keeps its directory: harmless.
+pub fn remove_dead_processes_dirs(tmp: &Path, tag: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    let suffix = format!("-{tag}");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("pkcs11-tests-"))
+            .filter(|rest| rest.ends_with(&suffix))
+        else {
+            continue;
+        };
+        let Some(pid) = rest
+            .split('-')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }

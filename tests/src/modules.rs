@@ -47,7 +47,7 @@ fn init_turn() -> std::sync::MutexGuard<'static, ()> {
 pub const KRYOPTIC_VERSION: &str = "1.5.4";
 
 /// The slot number of the Kryoptic test token (from the generated configuration).
-pub const KRYOPTIC_SLOT: u64 = 1;
+pub const KRYOPTIC_SLOT: pkcs11::ffi::CK_SLOT_ID = 1;
 
 /// A real module the suites run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +187,7 @@ const KRYOPTIC_DIR_TAG: &str = "kryoptic";
 fn kryoptic_token() -> TestToken {
     let path = kryoptic_module();
     let _turn = init_turn();
-    remove_dead_processes_dirs(&std::env::temp_dir(), KRYOPTIC_DIR_TAG);
+    crate::remove_dead_processes_dirs(&std::env::temp_dir(), KRYOPTIC_DIR_TAG);
     let dir = TempDir::new(KRYOPTIC_DIR_TAG);
     let conf = dir.path().join("kryoptic.conf");
     std::fs::write(
@@ -221,38 +221,6 @@ fn kryoptic_token() -> TestToken {
         session.logout().expect("SO logout on Kryoptic");
     }
     finish(Module::Kryoptic, pkcs11, slot, Some(dir))
-}
-
-/// Removes `<tmp>/pkcs11-tests-<pid>-<n>-<tag>` directories whose process has exited
-/// (Linux: no `/proc/<pid>`). A pid that was reused keeps its directory: harmless.
-fn remove_dead_processes_dirs(tmp: &Path, tag: &str) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(tmp) else {
-        return;
-    };
-    let suffix = format!("-{tag}");
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name
-            .to_str()
-            .and_then(|name| name.strip_prefix("pkcs11-tests-"))
-            .filter(|rest| rest.ends_with(&suffix))
-        else {
-            continue;
-        };
-        let Some(pid) = rest
-            .split('-')
-            .next()
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 fn finish(module: Module, pkcs11: Pkcs11, slot: Slot, dir: Option<TempDir>) -> TestToken {

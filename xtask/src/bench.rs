@@ -89,6 +89,9 @@ pub(crate) fn run(args: &[String]) -> Result {
         if let Some(kryoptic) = &kryoptic {
             cmd.env("KRYOPTIC_MODULE", kryoptic);
         }
+        if let Some(softhsm) = crate::softhsm::module_path() {
+            cmd.env("SOFTHSM2_MODULE", softhsm);
+        }
         if quick {
             cmd.env("PKCS11_BENCH_QUICK", "1");
         }

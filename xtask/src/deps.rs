@@ -40,6 +40,18 @@ const NEEDS: &[Need] = &[
         used_by: &[],
     },
     Need {
+        what: "GnuTLS p11tool and certtool (PKCS #11 URI interoperability tests)",
+        package: "gnutls-bin",
+        present: || on_path("p11tool") && on_path("certtool"),
+        used_by: &[],
+    },
+    Need {
+        what: "OpenSSL command line (certificates and keys in the format tests)",
+        package: "openssl",
+        present: || on_path("openssl"),
+        used_by: &[],
+    },
+    Need {
         what: "p11-kit's pkcs11.h (ABI conformance reference)",
         package: "libp11-kit-dev",
         present: || Path::new("/usr/include/p11-kit-1/p11-kit/pkcs11.h").is_file(),

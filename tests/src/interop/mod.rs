@@ -48,7 +48,7 @@ pub fn ulong_of(
     session: &Session,
     object: ObjectHandle,
     ty: AttributeType,
-) -> u64 {
+) -> pkcs11::ffi::CK_ULONG {
     let attribute = session
         .get_attribute(object, ty)
         .unwrap_or_else(|e| panic!("{}: reading {ty:?} of {object:?}: {e}", token.module.name()));
