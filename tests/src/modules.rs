@@ -277,11 +277,19 @@ impl TestToken {
         if missing.is_empty() {
             return true;
         }
-        eprintln!(
-            "SKIPPED on {}: {test}: the module's mechanism list lacks {missing:?}",
-            self.module.name()
+        self.skip(
+            test,
+            &format!("the module's mechanism list lacks {missing:?}"),
         );
         false
+    }
+
+    /// Prints, loudly, that `test` is skipped on this module and why. Written to the
+    /// process's stderr directly, not through `eprintln!`, which the test harness
+    /// captures (and hides) for passing tests: a skip is always visible.
+    pub fn skip(&self, test: &str, why: &str) {
+        let line = format!("SKIPPED on {}: {test}: {why}\n", self.module.name());
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     }
 }
 
