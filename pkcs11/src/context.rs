@@ -17,7 +17,7 @@
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, Weak};
 use std::time::Duration;
 
@@ -63,8 +63,51 @@ enum ModuleKey {
     Path(PathBuf),
 }
 
-/// Bit of [`Inner::state`] set once the module is finalized (or being finalized).
-const CLOSED: usize = 1 << (usize::BITS - 1);
+/// How many counters the calls in flight are spread over (see [`InFlightCount`]).
+const SHARDS: usize = 16;
+
+/// One counter on its own cache line, so that threads counting their calls do not
+/// contend for one line.
+#[repr(align(128))]
+#[derive(Default)]
+struct Shard(AtomicUsize);
+
+/// The calls in flight, counted per thread group, and whether the module is closed.
+///
+/// A call increments its thread's shard, then checks `closed`; finalization sets
+/// `closed`, then waits for every shard to drain. With sequentially consistent
+/// operations on both sides, either the call sees `closed` (and backs out) or the
+/// finalization sees the call (and waits for it).
+#[derive(Default)]
+struct InFlightCount {
+    closed: AtomicBool,
+    shards: [Shard; SHARDS],
+}
+
+impl InFlightCount {
+    /// This thread's shard (threads are spread round-robin).
+    fn shard(&self) -> &AtomicUsize {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        }
+        let index = INDEX.try_with(|i| *i).unwrap_or(0);
+        &self.shards[index].0
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Closes; returns whether it was already closed.
+    fn close(&self) -> bool {
+        self.closed.swap(true, Ordering::SeqCst)
+    }
+
+    fn busy(&self) -> bool {
+        self.shards.iter().any(|s| s.0.load(Ordering::SeqCst) != 0)
+    }
+}
 
 /// One initialized module: the tables, and what is needed to finalize it correctly.
 pub(crate) struct Inner {
@@ -74,8 +117,8 @@ pub(crate) struct Inner {
     fork_generation: usize,
     /// Whether our `C_Initialize` initialized it (else it was adopted).
     owns_initialization: bool,
-    /// Calls in flight, plus [`CLOSED`].
-    state: AtomicUsize,
+    /// Calls in flight, and whether the module is closed.
+    state: InFlightCount,
     // -- callbacks (callback.rs) --
     /// Callback state that must live as long as the initialization (dropped after
     /// `C_Finalize`): notification user data, the application mutex type's name.
@@ -198,7 +241,7 @@ impl Pkcs11 {
             path: path.to_path_buf(),
             fork_generation: generation,
             owns_initialization: false,
-            state: AtomicUsize::new(0),
+            state: InFlightCount::default(),
             callbacks: crate::callback::ModuleCallbacks::new(args), // callbacks (callback.rs)
         };
         let returned = lifecycle::initialize(&inner, args)?;
@@ -256,13 +299,12 @@ impl Pkcs11 {
     #[doc(alias = "C_Finalize")]
     pub fn finalize(self) -> Result<()> {
         let inner = &self.inner;
-        let previous = inner.state.fetch_or(CLOSED, Ordering::SeqCst);
-        if previous & CLOSED != 0 {
+        if inner.state.close() {
             return Ok(()); // already finalized
         }
         let registry = RegistryGuard::lock();
         let result = if inner.owns_initialization && !inner.is_forked() {
-            while inner.state.load(Ordering::SeqCst) & !CLOSED != 0 {
+            while inner.state.busy() {
                 std::thread::sleep(Duration::from_millis(1));
             }
             inner.finalize_now()
@@ -280,13 +322,13 @@ impl Pkcs11 {
 
 /// An in-flight call; dropping it ends the call.
 pub(crate) struct InFlight<'a> {
-    state: &'a AtomicUsize,
+    shard: &'a AtomicUsize,
 }
 
 impl Drop for InFlight<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.state.fetch_sub(1, Ordering::SeqCst);
+        self.shard.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -315,7 +357,7 @@ impl Inner {
     }
 
     fn is_closed(&self) -> bool {
-        self.state.load(Ordering::SeqCst) & CLOSED != 0
+        self.state.is_closed()
     }
 
     /// Whether calls would reach the module (not forked, not finalized).
@@ -329,9 +371,10 @@ impl Inner {
         if self.is_forked() {
             return Err(Error::Forked);
         }
-        let previous = self.state.fetch_add(1, Ordering::SeqCst);
-        let in_flight = InFlight { state: &self.state };
-        if previous & CLOSED != 0 {
+        let shard = self.state.shard();
+        shard.fetch_add(1, Ordering::SeqCst);
+        let in_flight = InFlight { shard };
+        if self.state.is_closed() {
             return Err(Error::Finalized);
         }
         Ok(in_flight)

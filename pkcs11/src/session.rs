@@ -29,6 +29,7 @@ use crate::raw::{self, Returned};
 /// The kinds of multi-step operation a session can have active.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum OperationKind {
     /// `C_FindObjectsInit` .. `C_FindObjectsFinal`.
     Find,
@@ -59,6 +60,11 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
+    /// The kind's bit in a session's set of active operations.
+    const fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
     /// A short name for messages: `"an object search"`, `"a digest"`...
     pub const fn describe(self) -> &'static str {
         match self {
@@ -107,8 +113,8 @@ struct LockState {
     /// Threads waiting for the lock: a release wakes one only when there is one (a
     /// condition variable's notify is a system call even when nobody waits).
     waiters: usize,
-    /// Operations the owner has active (guards alive).
-    active: Vec<OperationKind>,
+    /// Operations the owner has active (guards alive), one bit per kind.
+    active: u32,
 }
 
 /// `poisoned` value meaning "not poisoned".
@@ -308,7 +314,7 @@ impl Session {
     /// Returns the `Returned` unchanged.
     pub(crate) fn track(&self, returned: Result<Returned>) -> Result<Returned> {
         if let Ok(r) = &returned {
-            if Rv::from_raw(r.rv).is_session_fatal() {
+            if r.rv != ffi::CKR_OK && Rv::from_raw(r.rv).is_session_fatal() {
                 let _ = self.poisoned.compare_exchange(
                     HEALTHY,
                     #[allow(clippy::useless_conversion)] // CK_RV is 32 bits on Windows
@@ -345,15 +351,15 @@ impl Session {
         self.check_usable()?;
         let mut state = self.acquire();
         let lock = LockGuard { session: self };
-        if let Some(&active) = state.active.iter().find(|&&a| a == kind) {
+        if state.active & kind.bit() != 0 {
             // The state must be unlocked before `lock` releases the reentrant lock.
             drop(state);
             return Err(Error::OperationActive {
-                active: active.describe(),
+                active: kind.describe(),
                 requested: kind.describe(),
             });
         }
-        state.active.push(kind);
+        state.active |= kind.bit();
         drop(state);
         Ok(Operation {
             session: self,
@@ -756,9 +762,6 @@ impl Drop for Operation<'_> {
         if self.running {
             self.session.cancel(self.kind);
         }
-        let mut state = self.session.state();
-        if let Some(index) = state.active.iter().rposition(|&a| a == self.kind) {
-            state.active.remove(index);
-        }
+        self.session.state().active &= !self.kind.bit();
     }
 }

@@ -48,7 +48,7 @@ impl Args {
             Args {
                 text: wanted.then(String::new),
                 shown: 0,
-                redacted: REDACTED.contains(&function),
+                redacted: wanted && REDACTED.contains(&function),
                 template: None,
             }
         }
@@ -144,6 +144,19 @@ impl Args {
     #[inline]
     pub(crate) fn finish(self, function: &'static str, rv: ffi::CK_RV, start: Start) {
         #[cfg(feature = "tracing")]
+        if self.text.is_some() {
+            self.emit(function, rv, start);
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            let _ = (function, rv, start);
+        }
+    }
+
+    /// Emits the event of a recorded call (kept out of line: only with a subscriber).
+    #[cfg(feature = "tracing")]
+    #[inline(never)]
+    fn emit(self, function: &'static str, rv: ffi::CK_RV, start: Start) {
         if let (Some(args), Some(start)) = (self.text, start.0) {
             let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
             let rv_name = ffi::ckr_name(rv).unwrap_or("CKR_VENDOR_OR_UNKNOWN");
@@ -154,10 +167,6 @@ impl Args {
                 micros,
                 "{function}({args}) = {rv_name}"
             );
-        }
-        #[cfg(not(feature = "tracing"))]
-        {
-            let _ = (function, rv, start);
         }
     }
 
