@@ -48,10 +48,13 @@ pub(crate) fn run(args: &[String]) -> Result {
     let mut args = Args::new(args);
     let (mut quick, mut instructions) = (false, false);
     let mut modules: Vec<String> = Vec::new();
+    let mut features: Vec<String> = Vec::new();
     while let Some(flag) = args.next_flag() {
         match flag {
             "--quick" => quick = true,
             "--instructions" => instructions = true,
+            // E.g. `--features pkcs11/tracing`: what the binding costs with a feature on.
+            "--features" => features.push(args.value(flag)?.to_owned()),
             "--module" => {
                 let name = args.value(flag)?;
                 if !MODULES.contains(&name) {
@@ -68,7 +71,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     deps::ensure(deps::Purpose::Demo)?;
     let fault = build_fault_module()?;
     if instructions {
-        return count_instructions(&fault);
+        return count_instructions(&fault, &features);
     }
     if modules.is_empty() {
         modules = MODULES.iter().map(|m| (*m).to_owned()).collect();
@@ -83,6 +86,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     for module in &modules {
         let mut cmd = cargo();
         cmd.args(["bench", "--package", "pkcs11-bench", "--bench", "ops"])
+            .args(features.iter().flat_map(|f| ["--features", f.as_str()]))
             .env("PKCS11_BENCH_MODULE", module)
             .env("PKCS11_BENCH_FAULT_MODULE", &fault)
             .env("PKCS11_BENCH_OUT", &out);
@@ -130,19 +134,23 @@ fn build_fault_module() -> Result<PathBuf> {
 
 /// `--instructions`: callgrind's instruction count per call of the measured region,
 /// for each counted operation and binding, on the no-op fault module.
-fn count_instructions(fault: &Path) -> Result {
+fn count_instructions(fault: &Path, features: &[String]) -> Result {
     if Command::new("valgrind").arg("--version").output().is_err() {
         return Err("valgrind is not installed: run `apt-get install valgrind`".into());
     }
-    run_cmd(cargo().args([
-        "build",
-        "--profile",
-        "bench",
-        "--package",
-        "pkcs11-bench",
-        "--bin",
-        "pkcs11-bench-instructions",
-    ]))?;
+    run_cmd(
+        cargo()
+            .args([
+                "build",
+                "--profile",
+                "bench",
+                "--package",
+                "pkcs11-bench",
+                "--bin",
+                "pkcs11-bench-instructions",
+            ])
+            .args(features.iter().flat_map(|f| ["--features", f.as_str()])),
+    )?;
     let binary = target_dir().join("release/pkcs11-bench-instructions");
     let out = target_dir().join("bench");
     std::fs::create_dir_all(&out).map_err(|e| format!("create {}: {e}", out.display()))?;

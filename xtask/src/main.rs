@@ -26,12 +26,13 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  bench [--quick] [--instructions] [--module NAME]...
+  bench [--quick] [--instructions] [--module NAME]... [--features FEATURE]...
       criterion benchmarks, one process per module (softhsm, kryoptic, noop: the fault
       module answering without work): the safe crate, direct function-table calls and
       the cryptoki crate side by side; medians and ratios to target/bench/<module>.md
       and target/bench/all.md; --quick is a smoke run; --instructions counts
-      instructions per call with valgrind's callgrind on the noop module instead
+      instructions per call with valgrind's callgrind on the noop module instead;
+      --features builds the bench with a feature on (e.g. pkcs11/tracing)
   bindgen [--check] [--headers DIR] [--extra FILE]... [--out FILE]
       regenerate pkcs11-sys/src/bindings.rs from vendor/pkcs11 (needs libclang);
       --check fails if the checked-in file is stale

@@ -26,28 +26,40 @@ pub(crate) mod session;
 pub(crate) mod slot;
 pub(crate) mod trace;
 
+/// Calls `$function` through the table slot `$slot`: one module call, traced when a
+/// subscriber listens (feature `tracing`; without it, or without a listener, the plain
+/// call). The three macros below give the slot of each table version.
+macro_rules! call_through {
+    ($inner:expr, $slot:expr, $function:ident($($arg:expr),*)) => {
+        if $crate::raw::trace::wanted() {
+            $crate::raw::invoke_traced(
+                $inner,
+                stringify!($function),
+                $slot,
+                |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
+            )
+        } else {
+            $crate::raw::invoke($inner, stringify!($function), $slot, |f| f($($arg),*))
+        }
+    };
+}
+
 /// Calls a 2.x-table function: `call!(inner, C_GetInfo(&mut info))` evaluates to
 /// `Result<Returned>`. Must be used inside `unsafe { }`: the caller vouches for the
 /// arguments.
 macro_rules! call {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
-        $crate::raw::invoke(
-            $inner,
-            stringify!($function),
-            $inner.functions().$function,
-            |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
-        )
+        $crate::raw::call_through!($inner, $inner.functions().$function, $function($($arg),*))
     };
 }
 
 /// Calls a 3.0-table function (`C_SessionCancel`, `C_LoginUser`, message functions...).
 macro_rules! call_3_0 {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
-        $crate::raw::invoke(
+        $crate::raw::call_through!(
             $inner,
-            stringify!($function),
             $inner.functions_3_0().and_then(|t| t.$function),
-            |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
+            $function($($arg),*)
         )
     };
 }
@@ -55,11 +67,10 @@ macro_rules! call_3_0 {
 /// Calls a 3.2-table function (`C_EncapsulateKey`, `C_VerifySignature*`...).
 macro_rules! call_3_2 {
     ($inner:expr, $function:ident($($arg:expr),* $(,)?)) => {
-        $crate::raw::invoke(
+        $crate::raw::call_through!(
             $inner,
-            stringify!($function),
             $inner.functions_3_2().and_then(|t| t.$function),
-            |f, args: &mut $crate::raw::trace::Args| f($(args.arg($arg)),*),
+            $function($($arg),*)
         )
     };
 }
@@ -67,6 +78,7 @@ macro_rules! call_3_2 {
 pub(crate) use call;
 pub(crate) use call_3_0;
 pub(crate) use call_3_2;
+pub(crate) use call_through;
 
 /// Calls `function` through `slot` unless the module is unavailable to this process.
 ///
@@ -76,6 +88,25 @@ pub(crate) use call_3_2;
 /// the operation).
 #[inline]
 pub(crate) unsafe fn invoke<F: Copy>(
+    inner: &Inner,
+    function: &'static str,
+    slot: Option<F>,
+    call: impl FnOnce(F) -> ffi::CK_RV,
+) -> Result<Returned> {
+    let f = slot.ok_or(Error::NotSupported { function })?;
+    let _in_flight = inner.enter()?;
+    // Resumes a panic of a callback (callback.rs) after the call returns.
+    let rv = crate::callback::during_call(inner, || call(f));
+    Ok(Returned { function, rv })
+}
+
+/// Like [`invoke`], recording the arguments and emitting the call's trace event
+/// (`call` summarizes each argument through `args`).
+///
+/// # Safety
+/// As [`invoke`].
+#[inline(never)]
+pub(crate) unsafe fn invoke_traced<F: Copy>(
     inner: &Inner,
     function: &'static str,
     slot: Option<F>,

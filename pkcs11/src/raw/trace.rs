@@ -10,9 +10,9 @@
 //! (`C_Login`, `C_LoginUser`, `C_InitPIN`, `C_SetPIN`, `C_InitToken`) show their first
 //! argument only.
 //!
-//! Without the feature, [`Args`] is a zero-sized type whose methods compile to nothing.
+//! Without the feature, [`wanted`] is `false` and the recording path is compiled out.
 //! With it but no subscriber interested in TRACE on `pkcs11`, each call costs one check
-//! of the callsite's cached interest.
+//! of the callsite's cached interest, then takes the plain path.
 
 /// The summary of one call's arguments, filled while the arguments are evaluated.
 pub(crate) struct Args {
@@ -27,6 +27,21 @@ pub(crate) struct Args {
     template: Option<*const ffi::CK_ATTRIBUTE>,
 }
 
+/// Whether a subscriber wants this crate's TRACE events: the call macros then take the
+/// recording path ([`super::invoke_traced`]). Always `false` without the feature, so
+/// the recording path is compiled out.
+#[inline]
+pub(crate) fn wanted() -> bool {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::enabled!(target: "pkcs11", tracing::Level::TRACE)
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        false
+    }
+}
+
 /// Functions whose arguments after the first include a PIN or a user name.
 #[cfg(feature = "tracing")]
 const REDACTED: [&str; 5] = [
@@ -38,17 +53,15 @@ const REDACTED: [&str; 5] = [
 ];
 
 impl Args {
-    /// Starts the summary of a call of `function` (nothing is recorded unless a
-    /// subscriber wants TRACE events of this crate).
+    /// Starts the summary of a call of `function` (made only when [`wanted`]).
     #[inline]
     pub(crate) fn new(function: &'static str) -> Args {
         #[cfg(feature = "tracing")]
         {
-            let wanted = tracing::enabled!(target: "pkcs11", tracing::Level::TRACE);
             Args {
-                text: wanted.then(String::new),
+                text: Some(String::new()),
                 shown: 0,
-                redacted: wanted && REDACTED.contains(&function),
+                redacted: REDACTED.contains(&function),
                 template: None,
             }
         }
