@@ -408,9 +408,9 @@ fn fail(ty: CK_ATTRIBUTE_TYPE, what: impl fmt::Display) -> Undecodable {
 }
 
 /// The bytes of a plain value.
-fn plain(ty: CK_ATTRIBUTE_TYPE, fetched: &Fetched) -> Result<&[u8], Undecodable> {
+fn plain<'a>(ty: CK_ATTRIBUTE_TYPE, fetched: &Fetched<'a>) -> Result<&'a [u8], Undecodable> {
     match fetched {
-        Fetched::Bytes(bytes) => Ok(bytes.bytes()),
+        Fetched::Bytes(bytes) => Ok(bytes),
         Fetched::Template(_) => Err(fail(ty, "a nested template where a value was expected")),
     }
 }
@@ -455,7 +455,7 @@ trait Value: Access + Sized {
     /// Adds it to `template` as attribute `ty`.
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>);
     /// Decodes what was read for attribute `ty`.
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Self, Undecodable>;
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Self, Undecodable>;
 }
 
 const fn fixed(size: usize) -> Shape {
@@ -476,7 +476,7 @@ impl Value for bool {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.bool(ty, *self);
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<bool, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<bool, Undecodable> {
         match plain(ty, &fetched)? {
             [byte] => Ok(*byte != ffi::CK_FALSE),
             bytes => Err(fail(ty, format!("{} bytes for a CK_BBOOL", bytes.len()))),
@@ -498,7 +498,7 @@ macro_rules! ulong_value {
             fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
                 template.ulong(ty, $to(*self));
             }
-            fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<$ty, Undecodable> {
+            fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<$ty, Undecodable> {
                 ulong_from(ty, plain(ty, &fetched)?).map($from)
             }
         }
@@ -527,7 +527,7 @@ impl Value for Option<Date> {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.bytes(ty, self.as_ref().map_or(&[], Date::as_bytes));
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Option<Date>, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Option<Date>, Undecodable> {
         match plain(ty, &fetched)? {
             [] => Ok(None),
             bytes => match <[u8; 8]>::try_from(bytes) {
@@ -545,7 +545,7 @@ impl Value for Version {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.owned(ty, vec![self.major, self.minor]);
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Version, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Version, Undecodable> {
         match plain(ty, &fetched)? {
             &[major, minor] => Ok(Version { major, minor }),
             bytes => Err(fail(ty, format!("{} bytes for a CK_VERSION", bytes.len()))),
@@ -567,7 +567,7 @@ impl Value for String {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.bytes(ty, String::as_bytes(self));
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<String, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<String, Undecodable> {
         String::from_utf8(plain(ty, &fetched)?.to_vec())
             .map_err(|error| Undecodable::Keep(error.into_bytes()))
     }
@@ -584,7 +584,7 @@ impl Value for Vec<u8> {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.bytes(ty, self);
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Vec<u8>, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Vec<u8>, Undecodable> {
         Ok(plain(ty, &fetched)?.to_vec())
     }
 }
@@ -600,9 +600,9 @@ impl Value for SecretBytes {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.bytes(ty, SecretBytes::as_bytes(self));
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<SecretBytes, Undecodable> {
-        // An exact-size copy: no reallocation leaves secret bytes behind; the fetched
-        // buffer is wiped when dropped.
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<SecretBytes, Undecodable> {
+        // An exact-size copy: no reallocation leaves secret bytes behind; the engine's
+        // buffers (its arena included) are wiped once the read is over.
         Ok(SecretBytes::new(plain(ty, &fetched)?.to_vec()))
     }
 }
@@ -614,7 +614,7 @@ impl Value for Vec<MechanismType> {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.ulongs(ty, self.iter().map(|m| m.raw()).collect());
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Self, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Self, Undecodable> {
         Ok(ulongs_from(ty, plain(ty, &fetched)?)?
             .into_iter()
             .map(MechanismType)
@@ -629,7 +629,7 @@ impl Value for Vec<CK_ULONG> {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.ulong_slice(ty, self);
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Self, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Self, Undecodable> {
         ulongs_from(ty, plain(ty, &fetched)?)
     }
 }
@@ -645,11 +645,11 @@ impl Value for Vec<Attribute> {
     fn encode<'a>(&'a self, ty: CK_ATTRIBUTE_TYPE, template: &mut InTemplate<'a>) {
         template.nested(ty, encode(self));
     }
-    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Self, Undecodable> {
+    fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Self, Undecodable> {
         match fetched {
             Fetched::Template(entries) => entries
-                .into_iter()
-                .map(|(ty, bytes)| Attribute::decode(ty, Fetched::Bytes(bytes)))
+                .iter()
+                .map(|(ty, bytes)| Attribute::decode(*ty, Fetched::Bytes(bytes.bytes())))
                 .collect::<Result<_>>()
                 .map_err(Undecodable::Fail),
             Fetched::Bytes(_) => Err(fail(ty, "a plain value where a template was expected")),
@@ -661,7 +661,7 @@ impl Value for Vec<Attribute> {
 /// kept as [`Attribute::Raw`].
 fn decode_as<T: Value>(
     ty: CK_ATTRIBUTE_TYPE,
-    fetched: Fetched,
+    fetched: Fetched<'_>,
     variant: fn(T) -> Attribute,
 ) -> Result<Attribute> {
     match T::decode(ty, fetched) {
@@ -815,13 +815,13 @@ macro_rules! attribute_table {
             }
 
             /// Decodes what the engine read for attribute `ty`.
-            pub(crate) fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched) -> Result<Attribute> {
+            pub(crate) fn decode(ty: CK_ATTRIBUTE_TYPE, fetched: Fetched<'_>) -> Result<Attribute> {
                 match ty {
                     $(ffi::$cka => decode_as::<kind_type!($kind)>(ty, fetched, Attribute::$variant),)*
                     _ => match fetched {
                         Fetched::Bytes(bytes) => Ok(Attribute::Raw {
                             attribute_type: AttributeType(ty),
-                            value: SecretBytes::new(bytes.bytes().to_vec()),
+                            value: SecretBytes::new(bytes.to_vec()),
                         }),
                         Fetched::Template(_) => Err(Error::ModuleContract {
                             function: "C_GetAttributeValue",
@@ -1063,7 +1063,10 @@ impl AttributeResult {
     }
 
     /// Turns an engine outcome for attribute `ty` into a result.
-    pub(crate) fn from_outcome(ty: CK_ATTRIBUTE_TYPE, outcome: Outcome) -> Result<AttributeResult> {
+    pub(crate) fn from_outcome(
+        ty: CK_ATTRIBUTE_TYPE,
+        outcome: Outcome<'_>,
+    ) -> Result<AttributeResult> {
         Ok(match outcome {
             Outcome::Value(fetched) => AttributeResult::Value(Attribute::decode(ty, fetched)?),
             Outcome::Sensitive => AttributeResult::Sensitive,

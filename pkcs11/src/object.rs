@@ -20,6 +20,7 @@ use crate::attribute::{self, Attribute, AttributeResult, AttributeType};
 use crate::context::log_error;
 use crate::error::{Error, Result, Rv};
 use crate::raw;
+use crate::raw::attribute::{Fetched, Outcome, Shape};
 use crate::session::{Operation, OperationKind, Session};
 
 /// A handle to an object (`CK_OBJECT_HANDLE`), valid in the session (or, for token
@@ -341,8 +342,12 @@ impl Session {
 
     /// Reads the attributes `types` of `object`: one result per type, in order. A
     /// sensitive, unknown or unavailable attribute is a result of its own, never an
-    /// error of the whole call; fixed-size values are read in the first call, variable
-    /// ones in the second (nested templates in the third).
+    /// error of the whole call.
+    ///
+    /// One `C_GetAttributeValue` call in the common case, as C would make it: the first
+    /// call offers every attribute a buffer (fixed-size values their size, variable ones
+    /// a guess of 128 bytes, together in one wiped scratch area); only a longer value
+    /// takes a length query and a second fetch, and a nested template three calls.
     ///
     /// # Errors
     /// [`Error::Module`] naming `C_GetAttributeValue` for answers about the object or
@@ -355,14 +360,13 @@ impl Session {
         types: &[AttributeType],
     ) -> Result<Vec<AttributeResult>> {
         let _lock = self.locked()?;
-        let raw_types: Vec<ffi::CK_ATTRIBUTE_TYPE> = types.iter().map(|ty| ty.0).collect();
-        let outcomes =
-            raw::attribute::get_attribute_values(self, object.0, &raw_types, attribute::shape_of)?;
-        raw_types
-            .into_iter()
-            .zip(outcomes)
-            .map(|(ty, outcome)| AttributeResult::from_outcome(ty, outcome))
-            .collect()
+        raw::attribute::get_attribute_values(
+            self,
+            object.0,
+            types.iter().map(|ty| ty.0),
+            attribute::shape_of,
+            AttributeResult::from_outcome,
+        )
     }
 
     /// Reads one attribute of `object`.
@@ -374,14 +378,99 @@ impl Session {
     /// one the module reports unavailable without a reason.
     #[doc(alias = "C_GetAttributeValue")]
     pub fn get_attribute(&self, object: ObjectHandle, ty: AttributeType) -> Result<Attribute> {
-        let result = self
-            .get_attributes(object, &[ty])?
-            .pop()
-            .unwrap_or(AttributeResult::Unavailable);
+        let _lock = self.locked()?;
+        let result = raw::attribute::get_attribute_value(
+            self,
+            object.0,
+            ty.0,
+            attribute::shape_of(ty.0),
+            attribute::shape_of,
+            |outcome| AttributeResult::from_outcome(ty.0, outcome),
+        )?;
         match result {
             AttributeResult::Value(attribute) => Ok(attribute),
             other => Err(no_value(ty, other)),
         }
+    }
+
+    /// Reads a `CK_ULONG` attribute of `object` (`CKA_CLASS`, `CKA_KEY_TYPE`,
+    /// `CKA_VALUE_LEN`, `CKA_MODULUS_BITS`...; or a vendor-defined one) in one
+    /// `C_GetAttributeValue` call, without allocating.
+    ///
+    /// ```no_run
+    /// # fn f(session: &pkcs11::Session, key: pkcs11::ObjectHandle) -> pkcs11::Result<()> {
+    /// use pkcs11::{AttributeType, ObjectClass};
+    ///
+    /// let class = session.get_ulong(key, AttributeType::Class)?;
+    /// assert_eq!(ObjectClass::from_raw(class), ObjectClass::SecretKey);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an attribute of the table that is not a `CK_ULONG`;
+    /// otherwise as [`Session::get_attribute`] ([`Error::ModuleContract`] for a value
+    /// that is not exactly a `CK_ULONG`).
+    #[doc(alias = "C_GetAttributeValue")]
+    pub fn get_ulong(&self, object: ObjectHandle, ty: AttributeType) -> Result<CK_ULONG> {
+        let bytes = self.get_fixed::<{ raw::attribute::ULONG_SIZE }>(object, ty, "a CK_ULONG")?;
+        Ok(CK_ULONG::from_ne_bytes(bytes))
+    }
+
+    /// Reads a `CK_BBOOL` attribute of `object` (`CKA_TOKEN`, `CKA_SENSITIVE`,
+    /// `CKA_EXTRACTABLE`...; or a vendor-defined one) in one `C_GetAttributeValue` call,
+    /// without allocating. Any byte but `CK_FALSE` is true.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an attribute of the table that is not a `CK_BBOOL`;
+    /// otherwise as [`Session::get_attribute`] ([`Error::ModuleContract`] for a value
+    /// that is not exactly one byte).
+    #[doc(alias = "C_GetAttributeValue")]
+    pub fn get_bool(&self, object: ObjectHandle, ty: AttributeType) -> Result<bool> {
+        let [byte] = self.get_fixed::<1>(object, ty, "a CK_BBOOL")?;
+        Ok(byte != ffi::CK_FALSE)
+    }
+
+    /// Reads the fixed-size attribute `ty` of exactly `N` bytes (`what` names its type).
+    fn get_fixed<const N: usize>(
+        &self,
+        object: ObjectHandle,
+        ty: AttributeType,
+        what: &str,
+    ) -> Result<[u8; N]> {
+        let shape = Shape::Fixed {
+            size: N,
+            empty_ok: false,
+        };
+        let known = attribute::shape_of(ty.0);
+        if known != shape && !(ty.is_vendor_defined() && known == Shape::Bytes) {
+            return Err(Error::InvalidInput {
+                what: format!("{ty} is not {what}"),
+            });
+        }
+        let _lock = self.locked()?;
+        raw::attribute::get_attribute_value(
+            self,
+            object.0,
+            ty.0,
+            shape,
+            attribute::shape_of,
+            |outcome| match outcome {
+                Outcome::Value(Fetched::Bytes(bytes)) => {
+                    // Exactly `N` bytes: the engine checked the value against `shape`.
+                    <[u8; N]>::try_from(bytes).map_err(|_| Error::ModuleContract {
+                        function: "C_GetAttributeValue",
+                        what: format!("{ty}: {} bytes for {what}", bytes.len()),
+                    })
+                }
+                Outcome::Value(Fetched::Template(_)) => Err(Error::ModuleContract {
+                    function: "C_GetAttributeValue",
+                    what: format!("{ty}: a nested template for {what}"),
+                }),
+                Outcome::Sensitive => Err(no_value(ty, AttributeResult::Sensitive)),
+                Outcome::Invalid => Err(no_value(ty, AttributeResult::Invalid)),
+                Outcome::Unavailable => Err(no_value(ty, AttributeResult::Unavailable)),
+            },
+        )
     }
 
     /// Changes the attributes of `template` on `object`.

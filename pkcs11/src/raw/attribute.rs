@@ -5,34 +5,40 @@
 //! # Reading attributes (RELIABILITY rules 18–24)
 //!
 //! [`get_attribute_values`] reads any list of attributes of one object in as few calls as
-//! the values allow, and turns every answer of the module into a per-attribute
-//! [`Outcome`]:
+//! the values allow, and hands every answer of the module, per attribute, to the caller
+//! as an [`Outcome`] borrowing the engine's buffers (decoded in place, never copied in
+//! between):
 //!
-//! - Fixed-size values (`CK_BBOOL`, `CK_ULONG`, `CK_DATE`, `CK_VERSION`) are fetched in
-//!   the first call, without a length query, into a room larger than the value: the
-//!   module must answer exactly the value's size (rule 21); an untouched room shows a
-//!   module that skipped the attribute.
-//! - Variable values take two calls (length, then value); nested templates
-//!   (`CKA_WRAP_TEMPLATE`...) three (length, the entries' types and lengths, the values).
-//!   All attributes in the same stage share one call.
+//! - The first call already offers every attribute a buffer in one call-local arena (on
+//!   the stack for small requests): fixed-size values (`CK_BBOOL`, `CK_ULONG`, `CK_DATE`,
+//!   `CK_VERSION`) a room larger than the value, variable ones (bytes, text, `CK_ULONG`
+//!   arrays) a guess of [`GUESS_ROOM`] bytes. The common read takes one call, like C.
+//! - A fixed-size value must have exactly its size (rule 21); an untouched room shows a
+//!   module that skipped the attribute. A variable value that does not fit its guess
+//!   (`CKR_BUFFER_TOO_SMALL`), or fills it exactly (it may have been skipped), takes a
+//!   length query and a fetch into a buffer one byte larger than its length; nested
+//!   templates (`CKA_WRAP_TEMPLATE`...) take three calls (length, the entries' types and
+//!   lengths, the values). All attributes in the same stage share one call.
 //! - `CK_UNAVAILABLE_INFORMATION` is never a length (rule 20). `CKR_ATTRIBUTE_SENSITIVE`,
 //!   `CKR_ATTRIBUTE_TYPE_INVALID` and `CKR_BUFFER_TOO_SMALL` are per-attribute answers
 //!   (rule 19): when the call's return value cannot tell which attribute it is about, or
-//!   the module skipped an attribute, that attribute is asked for again on its own.
+//!   the module skipped an attribute, that attribute is asked for again (with a length
+//!   query, then on its own).
 //! - Zero-length values are legal and never read through a pointer (rule 22); every
 //!   buffer is aligned for `CK_ULONG`, pointers and `CK_ATTRIBUTE`, whatever the module
 //!   writes into it (rule 23); a nested template whose entries point anywhere but into
 //!   our buffers is rejected without being read (rule 24); a length larger than the
 //!   buffer after `CKR_OK`, or beyond [`MAX_VALUE_LEN`], is a contract violation raised
 //!   before any allocation (rule 18).
-//! - Every buffer is wiped when dropped: sensitive values never linger (rule 34).
+//! - Every buffer, the arena included, is wiped when dropped: sensitive values never
+//!   linger (rule 34).
 
 use core::ffi::c_void;
 use std::mem::{align_of, size_of};
 use std::ptr;
 
 use ffi::{CK_ATTRIBUTE, CK_ATTRIBUTE_TYPE, CK_OBJECT_HANDLE, CK_RV, CK_ULONG};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::attribute::AttributeType;
 use crate::error::{Error, Result};
@@ -56,6 +62,16 @@ pub(crate) const MAX_TEMPLATE_ENTRIES: usize = 1 << 12;
 /// The room given to a fixed-size value: larger than every fixed size, so that an
 /// untouched room (its length left as we set it) shows a skipped attribute.
 const FIXED_ROOM: usize = 16;
+/// The room the first call offers a variable value: labels, identifiers, EC points and
+/// most public values fit; a value of this size or more takes a length query.
+pub(crate) const GUESS_ROOM: usize = 128;
+/// The most variable values of one read offered a guess (the later ones start with a
+/// length query): bounds the arena at a few KiB however long the list.
+const MAX_GUESSED: usize = 32;
+/// The arena (in `u64` words) kept on the stack; larger ones are one heap buffer.
+const STACK_WORDS: usize = 64;
+/// The most attributes of one read (and of one call) kept on the stack; more use the heap.
+const STACK_ENTRIES: usize = 8;
 /// How often one attribute is asked for again when its value keeps changing.
 const MAX_RETRIES: u32 = 4;
 /// Bound on the shared rounds (three suffice for the deepest value, a nested template).
@@ -71,6 +87,8 @@ const _: () = assert!(align_of::<u64>() >= align_of::<CK_ULONG>());
 const _: () = assert!(align_of::<u64>() >= align_of::<CK_ATTRIBUTE>());
 const _: () = assert!(align_of::<u64>() >= align_of::<*mut c_void>());
 const _: () = assert!(FIXED_ROOM > ULONG_SIZE && FIXED_ROOM > size_of::<ffi::CK_DATE>());
+// Rooms are whole words: every slot of the arena starts aligned.
+const _: () = assert!(FIXED_ROOM % 8 == 0 && GUESS_ROOM % 8 == 0);
 
 /// How a value is laid out, which decides how it is fetched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +107,14 @@ pub(crate) enum Shape {
     Ulongs,
     /// An array of `CK_ATTRIBUTE`: a nested template.
     Template,
+}
+
+/// Views words as their bytes.
+fn word_bytes(words: &[u64]) -> &[u8] {
+    // SAFETY: `words` is `8 * words.len()` initialized bytes (zeroed, then written by
+    // the module); `u8` needs no alignment; the pointer of a slice is never NULL
+    // (dangling but aligned when empty, with length 0).
+    unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 8) }
 }
 
 /// A wiped-on-drop byte buffer aligned for `CK_ULONG`, pointers and `CK_ATTRIBUTE`.
@@ -130,26 +156,24 @@ impl AlignedBytes {
 
     /// The value's bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
-        let len = self.len.min(self.capacity());
-        // SAFETY: `words` holds `capacity()` initialized bytes (zeroed, then written by the
-        // module) and `len` does not exceed it; `u8` needs no alignment; the pointer of
-        // a `Vec` is never NULL (dangling but aligned when empty, with `len` 0).
-        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), len) }
+        let bytes = word_bytes(&self.words);
+        &bytes[..self.len.min(bytes.len())]
     }
 }
 
-/// A value read from the module, not yet decoded.
-pub(crate) enum Fetched {
+/// A value read from the module, not yet decoded: it borrows the engine's buffers
+/// (wiped once the read is over), so decoding copies it exactly once.
+pub(crate) enum Fetched<'a> {
     /// The bytes of a plain value (fixed-size values and `CK_ULONG` arrays included).
-    Bytes(AlignedBytes),
+    Bytes(&'a [u8]),
     /// The entries of a nested template: type and value bytes.
-    Template(Vec<(CK_ATTRIBUTE_TYPE, AlignedBytes)>),
+    Template(&'a [(CK_ATTRIBUTE_TYPE, AlignedBytes)]),
 }
 
 /// What `C_GetAttributeValue` gave for one attribute.
-pub(crate) enum Outcome {
+pub(crate) enum Outcome<'a> {
     /// The value.
-    Value(Fetched),
+    Value(Fetched<'a>),
     /// `CKR_ATTRIBUTE_SENSITIVE`: the object does not reveal it.
     Sensitive,
     /// `CKR_ATTRIBUTE_TYPE_INVALID`: the object has no such attribute.
@@ -158,10 +182,32 @@ pub(crate) enum Outcome {
     Unavailable,
 }
 
+/// Where a finished value is held.
+enum Held {
+    /// In the entry's slot of the arena: this many bytes.
+    Arena(usize),
+    /// In a buffer of its own (fetched after a length query; empty values).
+    Own(AlignedBytes),
+    /// A nested template's entries.
+    Template(Vec<(CK_ATTRIBUTE_TYPE, AlignedBytes)>),
+}
+
+/// The result for one attribute, once finished.
+enum Kept {
+    Value(Held),
+    Sensitive,
+    Invalid,
+    Unavailable,
+}
+
 /// The stage one attribute is in.
 enum State {
-    /// A fixed-size value, fetched into a room of [`FIXED_ROOM`] bytes.
-    Fixed(AlignedBytes),
+    /// A fixed-size value, fetched into the entry's slot of the arena ([`FIXED_ROOM`]
+    /// bytes).
+    Fixed,
+    /// A variable value offered the entry's slot of the arena ([`GUESS_ROOM`] bytes)
+    /// in the first call, before its length is known.
+    Guess,
     /// A length query (NULL value pointer).
     Query,
     /// A variable value, fetched into a buffer one byte larger than its length.
@@ -179,7 +225,7 @@ enum State {
         buffers: Vec<AlignedBytes>,
     },
     /// Finished.
-    Done(Outcome),
+    Done(Kept),
 }
 
 /// One attribute being read.
@@ -188,6 +234,9 @@ struct Entry {
     shape: Shape,
     shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
     state: State,
+    /// The entry's slot of the arena: its first word and its size in bytes (0: none).
+    slot: usize,
+    room: usize,
     /// Asked for on its own (after an ambiguous or skipped answer).
     solo: bool,
     retries: u32,
@@ -235,21 +284,47 @@ fn contract(ty: CK_ATTRIBUTE_TYPE, what: impl core::fmt::Display) -> Error {
 }
 
 impl Entry {
-    fn new(ty: CK_ATTRIBUTE_TYPE, shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape) -> Entry {
-        let shape = shape_of(ty);
+    /// An entry whose slot of the arena starts at word `slot`; `guess` whether a
+    /// variable value is offered a guessed room in the first call.
+    fn new(
+        ty: CK_ATTRIBUTE_TYPE,
+        shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
+        slot: usize,
+        guess: bool,
+    ) -> Entry {
+        Entry::with_shape(ty, shape_of(ty), shape_of, slot, guess)
+    }
+
+    /// The same, for a value of layout `shape`.
+    fn with_shape(
+        ty: CK_ATTRIBUTE_TYPE,
+        shape: Shape,
+        shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
+        slot: usize,
+        guess: bool,
+    ) -> Entry {
+        let (state, room) = match shape {
+            Shape::Fixed { .. } => (State::Fixed, FIXED_ROOM),
+            Shape::Bytes | Shape::Ulongs if guess => (State::Guess, GUESS_ROOM),
+            _ => (State::Query, 0),
+        };
         Entry {
             ty,
             shape,
             shape_of,
-            state: Self::initial(shape),
+            state,
+            slot,
+            room,
             solo: false,
             retries: 0,
         }
     }
 
-    fn initial(shape: Shape) -> State {
-        match shape {
-            Shape::Fixed { .. } => State::Fixed(AlignedBytes::with_room(FIXED_ROOM)),
+    /// The state to start over in: a fixed-size value in its slot again, a variable one
+    /// with a length query.
+    fn restart(&self) -> State {
+        match self.shape {
+            Shape::Fixed { .. } => State::Fixed,
             _ => State::Query,
         }
     }
@@ -258,9 +333,21 @@ impl Entry {
         matches!(self.state, State::Done(_))
     }
 
-    fn into_outcome(self) -> Outcome {
-        match self.state {
-            State::Done(outcome) => outcome,
+    /// The finished result, borrowing the arena's bytes `arena` or the entry's buffers.
+    fn outcome<'a>(&'a self, arena: &'a [u8]) -> Outcome<'a> {
+        match &self.state {
+            State::Done(Kept::Value(held)) => Outcome::Value(match held {
+                Held::Arena(len) => {
+                    let start = self.slot * 8;
+                    // Within the slot: `len` is below its room (checked when absorbed).
+                    Fetched::Bytes(&arena[start..start + len])
+                }
+                Held::Own(buffer) => Fetched::Bytes(buffer.bytes()),
+                Held::Template(entries) => Fetched::Template(entries),
+            }),
+            State::Done(Kept::Sensitive) => Outcome::Sensitive,
+            State::Done(Kept::Invalid) => Outcome::Invalid,
+            State::Done(Kept::Unavailable) => Outcome::Unavailable,
             // Not reached: every entry is finished before the outcomes are taken.
             _ => Outcome::Unavailable,
         }
@@ -270,11 +357,13 @@ impl Entry {
         contract(self.ty, what)
     }
 
-    /// The request for the next call: the value pointer points into this entry's own
-    /// buffers (or is NULL), with their capacity as the length.
-    fn request(&mut self) -> CK_ATTRIBUTE {
+    /// The request for the next call: the value pointer points into this entry's slot
+    /// of the arena (at `arena`), into its own buffers, or is NULL, with their capacity
+    /// as the length.
+    fn request(&mut self, arena: *mut u64) -> CK_ATTRIBUTE {
         let (pointer, len) = match &mut self.state {
-            State::Fixed(buffer) | State::Fetch(buffer) => (buffer.as_mut_ptr(), buffer.capacity()),
+            State::Fixed | State::Guess => (arena.wrapping_add(self.slot).cast(), self.room),
+            State::Fetch(buffer) => (buffer.as_mut_ptr(), buffer.capacity()),
             State::Types(inner) => {
                 for entry in inner.iter_mut() {
                     *entry = blank_attribute(UNDESCRIBED);
@@ -312,7 +401,7 @@ impl Entry {
             return self.retry();
         }
         self.solo = true;
-        self.state = Self::initial(self.shape);
+        self.state = self.restart();
         Ok(())
     }
 
@@ -325,7 +414,7 @@ impl Entry {
             )));
         }
         self.solo = true;
-        self.state = Self::initial(self.shape);
+        self.state = self.restart();
         Ok(())
     }
 
@@ -353,6 +442,9 @@ impl Entry {
             // Never read: rule 24.
             return Err(self.contract("the module pointed the value outside our buffer"));
         }
+        if matches!(self.state, State::Guess) {
+            return self.guessed(sent_len, len, rv, unavailable);
+        }
         if len == UNAVAILABLE {
             return self.unavailable(rv, unavailable);
         }
@@ -377,11 +469,10 @@ impl Entry {
         // `len` is at most a buffer we allocated (or, for a query, checked below).
         let state = std::mem::replace(&mut self.state, State::Query);
         match state {
-            State::Fixed(mut buffer) => {
+            State::Fixed => {
                 let n = len as usize;
                 check_shape(self.shape, n).map_err(|what| self.contract(what))?;
-                buffer.len = n;
-                self.state = State::Done(Outcome::Value(Fetched::Bytes(buffer)));
+                self.state = State::Done(Kept::Value(Held::Arena(n)));
             }
             State::Query => {
                 let n = checked_len(len).ok_or_else(|| {
@@ -391,11 +482,11 @@ impl Entry {
                 })?;
                 check_shape(self.shape, n).map_err(|what| self.contract(what))?;
                 self.state = match self.shape {
-                    _ if n == 0 => State::Done(Outcome::Value(match self.shape {
-                        Shape::Template => Fetched::Template(Vec::new()),
-                        _ => Fetched::Bytes(AlignedBytes::empty()),
+                    _ if n == 0 => State::Done(Kept::Value(match self.shape {
+                        Shape::Template => Held::Template(Vec::new()),
+                        _ => Held::Own(AlignedBytes::empty()),
                     })),
-                    Shape::Fixed { .. } => State::Fixed(AlignedBytes::with_room(FIXED_ROOM)),
+                    Shape::Fixed { .. } => State::Fixed,
                     Shape::Bytes | Shape::Ulongs => State::Fetch(AlignedBytes::with_room(n + 1)),
                     Shape::Template => {
                         let entries = n / ATTRIBUTE_SIZE;
@@ -413,7 +504,7 @@ impl Entry {
                 let n = len as usize;
                 check_shape(self.shape, n).map_err(|what| self.contract(what))?;
                 buffer.len = n;
-                self.state = State::Done(Outcome::Value(Fetched::Bytes(buffer)));
+                self.state = State::Done(Kept::Value(Held::Own(buffer)));
             }
             State::Types(inner) => return self.described(&inner, len),
             State::Values {
@@ -421,8 +512,51 @@ impl Entry {
                 types,
                 buffers,
             } => return self.filled(&inner, types, buffers, rv, len),
-            State::Done(outcome) => self.state = State::Done(outcome),
+            // Handled above; left as they were.
+            state @ (State::Guess | State::Done(_)) => self.state = state,
         }
+        Ok(())
+    }
+
+    /// The answer for a variable value offered a guessed room: the value when it fits
+    /// (shorter than the room), else a length query in the next shared call.
+    fn guessed(
+        &mut self,
+        sent_len: CK_ULONG,
+        len: CK_ULONG,
+        rv: CK_RV,
+        unavailable: usize,
+    ) -> Result<()> {
+        if len == UNAVAILABLE {
+            // Sensitive or invalid when the return value can only be about this
+            // attribute; too small, or not known which: the length query tells.
+            self.state = match rv {
+                ffi::CKR_ATTRIBUTE_SENSITIVE if unavailable == 1 => State::Done(Kept::Sensitive),
+                ffi::CKR_ATTRIBUTE_TYPE_INVALID if unavailable == 1 => State::Done(Kept::Invalid),
+                _ => State::Query,
+            };
+            return Ok(());
+        }
+        if len > sent_len {
+            if rv == ffi::CKR_BUFFER_TOO_SMALL {
+                // The length it needs, maybe: asked for properly.
+                self.state = State::Query;
+                return Ok(());
+            }
+            return Err(self.contract(format!(
+                "reported {len} bytes written into a buffer of {sent_len}"
+            )));
+        }
+        if len == sent_len {
+            // A value filling the room exactly, or an attribute the module skipped (the
+            // room's size is never taken for the value's): its length is asked for.
+            self.state = State::Query;
+            return Ok(());
+        }
+        // Shorter than the room, which is within the arena.
+        let n = len as usize;
+        check_shape(self.shape, n).map_err(|what| self.contract(what))?;
+        self.state = State::Done(Kept::Value(Held::Arena(n)));
         Ok(())
     }
 
@@ -438,10 +572,10 @@ impl Entry {
             return self.go_solo();
         }
         match rv {
-            ffi::CKR_ATTRIBUTE_SENSITIVE => self.state = State::Done(Outcome::Sensitive),
-            ffi::CKR_ATTRIBUTE_TYPE_INVALID => self.state = State::Done(Outcome::Invalid),
+            ffi::CKR_ATTRIBUTE_SENSITIVE => self.state = State::Done(Kept::Sensitive),
+            ffi::CKR_ATTRIBUTE_TYPE_INVALID => self.state = State::Done(Kept::Invalid),
             ffi::CKR_BUFFER_TOO_SMALL => {
-                if let (State::Fixed(_), Shape::Fixed { size, .. }) = (&self.state, self.shape) {
+                if let (State::Fixed, Shape::Fixed { size, .. }) = (&self.state, self.shape) {
                     return Err(self.contract(format!(
                         "the value does not fit {FIXED_ROOM} bytes, for a value of exactly \
                          {size}"
@@ -449,7 +583,7 @@ impl Entry {
                 }
                 return self.retry();
             }
-            _ => self.state = State::Done(Outcome::Unavailable),
+            _ => self.state = State::Done(Kept::Unavailable),
         }
         Ok(())
     }
@@ -465,7 +599,7 @@ impl Entry {
             return self.retry();
         }
         if count == 0 {
-            self.state = State::Done(Outcome::Value(Fetched::Template(Vec::new())));
+            self.state = State::Done(Kept::Value(Held::Template(Vec::new())));
             return Ok(());
         }
         let mut types = Vec::with_capacity(count);
@@ -561,7 +695,7 @@ impl Entry {
                 .map_err(|what| self.contract(format!("nested {}: {what}", AttributeType(ty))))?;
             buffer.len = n;
         }
-        self.state = State::Done(Outcome::Value(Fetched::Template(
+        self.state = State::Done(Kept::Value(Held::Template(
             types.into_iter().zip(buffers).collect(),
         )));
         Ok(())
@@ -602,14 +736,63 @@ impl GetAttributeValue for Live<'_> {
     }
 }
 
-/// One call for `entries`, whose answers they absorb.
-fn round(module: &mut dyn GetAttributeValue, entries: &mut [&mut Entry]) -> Result<()> {
-    let mut template: Vec<CK_ATTRIBUTE> = entries.iter_mut().map(|entry| entry.request()).collect();
-    let sent = template.clone();
-    // SAFETY: each request points into its entry's own buffers (or is NULL) with their
-    // capacity as the length, and nested arrays into the entry's own arrays and buffers
-    // likewise; the entries are neither moved nor touched until the call returns.
-    let returned = unsafe { module.get(&mut template) }?;
+/// Which entries a call is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Select {
+    /// Every unfinished entry not asked for on its own: a shared call.
+    Shared,
+    /// Every unfinished entry (one, asked for on its own).
+    Unfinished,
+}
+
+impl Select {
+    fn picks(self, entry: &Entry) -> bool {
+        !entry.is_done() && (self == Select::Unfinished || !entry.solo)
+    }
+
+    /// The entries of `entries` it picks, in order.
+    fn picked(self, entries: &mut [Option<Entry>]) -> impl Iterator<Item = &mut Entry> {
+        entries
+            .iter_mut()
+            .flatten()
+            .filter(move |entry| self.picks(entry))
+    }
+}
+
+/// One call for the entries `select` picks, whose answers they absorb. `arena` is the
+/// start of the arena the entries' slots are in.
+fn round(
+    module: &mut dyn GetAttributeValue,
+    entries: &mut [Option<Entry>],
+    select: Select,
+    arena: *mut u64,
+) -> Result<()> {
+    let count = select.picked(entries).count();
+    if count == 0 {
+        return Ok(());
+    }
+    // The template and a copy of what was sent, on the stack for small calls.
+    let blank = blank_attribute(UNDESCRIBED);
+    let mut stack = [blank; 2 * STACK_ENTRIES];
+    let mut heap = Vec::new();
+    let both: &mut [CK_ATTRIBUTE] = if count <= STACK_ENTRIES {
+        &mut stack[..2 * count]
+    } else {
+        heap.resize(2 * count, blank);
+        &mut heap
+    };
+    let (template, sent) = both.split_at_mut(count);
+    let picked = select.picked(entries);
+    for ((entry, request), copy) in picked.zip(template.iter_mut()).zip(sent.iter_mut()) {
+        *request = entry.request(arena);
+        *copy = *request;
+    }
+    // SAFETY: each request points into its entry's slot of the arena (`arena` is valid
+    // for every slot, and the arena is neither moved nor read until the call returns),
+    // into its own buffers, or is NULL, with their capacity as the length; nested arrays
+    // point into the entry's own arrays and buffers likewise; the entries are neither
+    // moved nor touched until the call returns.
+    let returned = unsafe { module.get(template) }?;
     let rv = returned.rv;
     if !matches!(
         rv,
@@ -624,60 +807,153 @@ fn round(module: &mut dyn GetAttributeValue, entries: &mut [&mut Entry]) -> Resu
         .iter()
         .filter(|entry| entry.ulValueLen == UNAVAILABLE)
         .count();
-    for ((entry, sent), out) in entries.iter_mut().zip(&sent).zip(&template) {
+    // The same entries in the same order: absorbing an answer changes only its own
+    // entry, picked before it is absorbed.
+    let picked = select.picked(entries);
+    for ((entry, sent), out) in picked.zip(sent.iter()).zip(template.iter()) {
         entry.absorb(sent, out, rv, unavailable)?;
     }
     Ok(())
 }
 
-/// Reads the attributes `types` of `object`: one [`Outcome`] per type, in order.
+/// The arena of one read: wiped when dropped, whatever happened (rule 34).
+struct Arena<'a>(&'a mut [u64]);
+
+impl Drop for Arena<'_> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Reads the attributes `types` of `object` and passes each one's [`Outcome`] to
+/// `each`, in order, collecting what it returns.
 ///
 /// `shape_of` gives the layout of every attribute type (nested entries included). The
-/// caller holds the session's lock.
+/// outcomes borrow the engine's buffers, wiped when the read is over: `each` copies what
+/// it keeps. The caller holds the session's lock.
 ///
 /// # Errors
 /// [`Error::Module`] for a return value that is not about single attributes
 /// (`CKR_OBJECT_HANDLE_INVALID`...); [`Error::ModuleContract`] naming the attribute for
-/// lengths, sizes or pointers that cannot be right.
-pub(crate) fn get_attribute_values(
+/// lengths, sizes or pointers that cannot be right; and the errors of `each`.
+pub(crate) fn get_attribute_values<T>(
     session: &Session,
     object: CK_OBJECT_HANDLE,
-    types: &[CK_ATTRIBUTE_TYPE],
+    types: impl ExactSizeIterator<Item = CK_ATTRIBUTE_TYPE>,
     shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
-) -> Result<Vec<Outcome>> {
-    read(&mut Live { session, object }, types, shape_of)
+    each: impl FnMut(CK_ATTRIBUTE_TYPE, Outcome<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    read_with(&mut Live { session, object }, types, shape_of, each)
 }
 
-fn read(
+fn read_with<T>(
     module: &mut dyn GetAttributeValue,
-    types: &[CK_ATTRIBUTE_TYPE],
+    types: impl ExactSizeIterator<Item = CK_ATTRIBUTE_TYPE>,
     shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
-) -> Result<Vec<Outcome>> {
-    let mut entries: Vec<Entry> = types.iter().map(|&ty| Entry::new(ty, shape_of)).collect();
-    // Shared calls, one per stage.
+    mut each: impl FnMut(CK_ATTRIBUTE_TYPE, Outcome<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    // The entries, on the stack for small reads.
+    let count = types.len();
+    let mut stack_entries = [const { None }; STACK_ENTRIES];
+    let mut heap_entries = Vec::new();
+    let entries: &mut [Option<Entry>] = if count <= STACK_ENTRIES {
+        &mut stack_entries[..count]
+    } else {
+        heap_entries.resize_with(count, || None);
+        &mut heap_entries
+    };
+    let (mut words, mut guessed) = (0, 0);
+    for (slot, ty) in entries.iter_mut().zip(types) {
+        let entry = Entry::new(ty, shape_of, words, guessed < MAX_GUESSED);
+        if matches!(entry.state, State::Guess) {
+            guessed += 1;
+        }
+        words += entry.room / 8;
+        *slot = Some(entry);
+    }
+    let mut stack = [0u64; STACK_WORDS];
+    let mut heap = Vec::new();
+    let arena = Arena(if words <= STACK_WORDS {
+        &mut stack[..words]
+    } else {
+        heap.resize(words, 0);
+        &mut heap
+    });
+    run(module, entries, arena.0)?;
+    let bytes = word_bytes(arena.0);
+    let mut results = Vec::with_capacity(count);
+    for entry in entries.iter().flatten() {
+        results.push(each(entry.ty, entry.outcome(bytes))?);
+    }
+    Ok(results)
+}
+
+/// Reads one attribute `ty` of `object` and passes its [`Outcome`] to `decode`: as
+/// [`get_attribute_values`] for one type, without allocating (the entry and its room are
+/// on the stack; only a value longer than [`GUESS_ROOM`] takes a buffer of its own).
+///
+/// `shape` is the layout the value must have (`shape_of` gives those of nested
+/// entries).
+///
+/// # Errors
+/// As [`get_attribute_values`].
+pub(crate) fn get_attribute_value<T>(
+    session: &Session,
+    object: CK_OBJECT_HANDLE,
+    ty: CK_ATTRIBUTE_TYPE,
+    shape: Shape,
+    shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
+    decode: impl FnOnce(Outcome<'_>) -> Result<T>,
+) -> Result<T> {
+    read_one(&mut Live { session, object }, ty, shape, shape_of, decode)
+}
+
+fn read_one<T>(
+    module: &mut dyn GetAttributeValue,
+    ty: CK_ATTRIBUTE_TYPE,
+    shape: Shape,
+    shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
+    decode: impl FnOnce(Outcome<'_>) -> Result<T>,
+) -> Result<T> {
+    let entry = Entry::with_shape(ty, shape, shape_of, 0, true);
+    let mut stack = [0u64; GUESS_ROOM / 8];
+    let arena = Arena(&mut stack[..entry.room / 8]);
+    let mut entries = [Some(entry)];
+    run(module, &mut entries, arena.0)?;
+    let bytes = word_bytes(arena.0);
+    match &entries[0] {
+        Some(entry) => decode(entry.outcome(bytes)),
+        // Not reached: the entry is never taken.
+        None => decode(Outcome::Unavailable),
+    }
+}
+
+/// Runs the calls until every entry is finished: shared calls, one per stage, then the
+/// rest one at a time. `arena` holds every entry's slot.
+fn run(
+    module: &mut dyn GetAttributeValue,
+    entries: &mut [Option<Entry>],
+    arena: &mut [u64],
+) -> Result<()> {
+    let base = arena.as_mut_ptr();
     for _ in 0..MAX_ROUNDS {
-        let mut pending: Vec<&mut Entry> = entries
-            .iter_mut()
-            .filter(|entry| !entry.is_done() && !entry.solo)
-            .collect();
-        if pending.is_empty() {
+        if Select::Shared.picked(entries).next().is_none() {
             break;
         }
-        round(module, &mut pending)?;
+        round(module, entries, Select::Shared, base)?;
     }
-    // The rest one at a time.
-    for entry in &mut entries {
+    for slot in entries.iter_mut() {
         let mut calls = 0;
-        while !entry.is_done() {
+        while let Some(entry) = slot.as_mut().filter(|entry| !entry.is_done()) {
             calls += 1;
             if calls > MAX_SOLO_CALLS {
                 return Err(entry.contract("no answer settled"));
             }
             entry.solo = true;
-            round(module, &mut [&mut *entry])?;
+            round(module, std::slice::from_mut(slot), Select::Unfinished, base)?;
         }
     }
-    Ok(entries.into_iter().map(Entry::into_outcome).collect())
+    Ok(())
 }
 
 /// An input template (`C_CreateObject`, `C_FindObjectsInit`, `C_SetAttributeValue`,
@@ -796,6 +1072,61 @@ mod proptests;
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// What the engine gave for one attribute, kept past the read (the engine's own
+    /// [`super::Outcome`]s borrow its buffers, wiped when the read is over).
+    pub(super) enum Outcome {
+        Value(Fetched),
+        Sensitive,
+        Invalid,
+        Unavailable,
+    }
+
+    /// A value the engine read, copied.
+    pub(super) enum Fetched {
+        Bytes(Copied),
+        Template(Vec<(CK_ATTRIBUTE_TYPE, Copied)>),
+    }
+
+    /// Copied bytes of a value.
+    pub(super) struct Copied(Vec<u8>);
+
+    impl Copied {
+        pub(super) fn bytes(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    /// Reads `types` from `module`, keeping copies of the outcomes.
+    pub(super) fn read(
+        module: &mut dyn GetAttributeValue,
+        types: &[CK_ATTRIBUTE_TYPE],
+        shape_of: fn(CK_ATTRIBUTE_TYPE) -> Shape,
+    ) -> Result<Vec<Outcome>> {
+        read_with(module, types.iter().copied(), shape_of, |_, outcome| {
+            Ok(keep(outcome))
+        })
+    }
+
+    /// A copy of `outcome`.
+    pub(super) fn keep(outcome: super::Outcome<'_>) -> Outcome {
+        match outcome {
+            super::Outcome::Value(super::Fetched::Bytes(bytes)) => {
+                Outcome::Value(Fetched::Bytes(Copied(bytes.to_vec())))
+            }
+            super::Outcome::Value(super::Fetched::Template(entries)) => {
+                Outcome::Value(Fetched::Template(
+                    entries
+                        .iter()
+                        .map(|(ty, bytes)| (*ty, Copied(bytes.bytes().to_vec())))
+                        .collect(),
+                ))
+            }
+            super::Outcome::Sensitive => Outcome::Sensitive,
+            super::Outcome::Invalid => Outcome::Invalid,
+            super::Outcome::Unavailable => Outcome::Unavailable,
+        }
+    }
 
     /// A value of the simulated object.
     #[derive(Clone, Debug)]
@@ -1225,7 +1556,7 @@ mod tests {
     }
 
     #[test]
-    fn variable_values_take_two_calls_and_nested_templates_three() {
+    fn variable_values_take_one_call_and_nested_templates_three() {
         let mechanisms = ulongs(&[ffi::CKM_AES_GCM, ffi::CKM_AES_CBC]);
         let mut module = SimModule::with([
             (ffi::CKA_TOKEN, Sim::Bytes(vec![ffi::CK_FALSE])),
@@ -1254,7 +1585,7 @@ mod tests {
         let outcomes = read(&mut module, &types, shapes).unwrap();
         assert_eq!(
             module.calls, 3,
-            "lengths, then values and entries, then entries"
+            "values and template lengths, then entries, then entry values"
         );
         assert_eq!(bytes_of(&outcomes[0]), &[ffi::CK_FALSE]);
         assert_eq!(bytes_of(&outcomes[1]), b"label");
@@ -1279,7 +1610,131 @@ mod tests {
 
         let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(b"x".to_vec()))]);
         read(&mut module, &[ffi::CKA_LABEL], shapes).unwrap();
-        assert_eq!(module.calls, 2);
+        assert_eq!(module.calls, 1);
+    }
+
+    #[test]
+    fn values_that_do_not_fit_the_first_room_take_a_length_query_and_a_fetch() {
+        // Shorter than the room: one call. As long as the room (it may have been
+        // skipped) or longer (CKR_BUFFER_TOO_SMALL): a length query, then a fetch, in
+        // calls shared with the other attributes.
+        for (len, calls) in [
+            (0, 1),
+            (GUESS_ROOM - 1, 1),
+            (GUESS_ROOM, 3),
+            (GUESS_ROOM + 1, 3),
+            (5000, 3),
+        ] {
+            let label: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mechanisms = ulongs(&vec![ffi::CKM_AES_GCM; len / ULONG_SIZE]);
+            let mut module = SimModule::with([
+                (ffi::CKA_CLASS, ulong(ffi::CKO_DATA)),
+                (ffi::CKA_LABEL, Sim::Bytes(label.clone())),
+                (ffi::CKA_ALLOWED_MECHANISMS, Sim::Bytes(mechanisms.clone())),
+                (ffi::CKA_ID, Sim::Bytes(b"id".to_vec())),
+                (ffi::CKA_VALUE, Sim::Sensitive),
+            ]);
+            let types = [
+                ffi::CKA_CLASS,
+                ffi::CKA_LABEL,
+                ffi::CKA_ALLOWED_MECHANISMS,
+                ffi::CKA_ID,
+                ffi::CKA_VALUE,
+            ];
+            let outcomes = read(&mut module, &types, shapes).unwrap();
+            assert_eq!(module.calls, calls, "a value of {len} bytes");
+            assert_eq!(bytes_of(&outcomes[0]), &ffi::CKO_DATA.to_ne_bytes()[..]);
+            assert_eq!(bytes_of(&outcomes[1]), &label[..]);
+            assert_eq!(bytes_of(&outcomes[2]), &mechanisms[..]);
+            assert_eq!(bytes_of(&outcomes[3]), b"id");
+            assert!(matches!(outcomes[4], Outcome::Sensitive));
+        }
+
+        // A lone long value next to a sensitive one: the return value names neither
+        // (CKR_BUFFER_TOO_SMALL or CKR_ATTRIBUTE_SENSITIVE), the length query tells.
+        let mut module = SimModule::with([
+            (ffi::CKA_LABEL, Sim::Bytes(vec![b'l'; 300])),
+            (ffi::CKA_VALUE, Sim::Sensitive),
+        ]);
+        let outcomes = read(&mut module, &[ffi::CKA_VALUE, ffi::CKA_LABEL], shapes).unwrap();
+        assert!(matches!(outcomes[0], Outcome::Sensitive));
+        assert_eq!(bytes_of(&outcomes[1]), &[b'l'; 300][..]);
+        assert_eq!(module.calls, 3);
+    }
+
+    #[test]
+    fn one_attribute_is_read_on_the_stack_in_one_call() {
+        let object = || {
+            SimModule::with([
+                (ffi::CKA_CLASS, ulong(ffi::CKO_DATA)),
+                (ffi::CKA_LABEL, Sim::Bytes(b"label".to_vec())),
+                (ffi::CKA_ID, Sim::Bytes(vec![b'i'; 300])),
+                (ffi::CKA_VALUE, Sim::Sensitive),
+            ])
+        };
+        let one = |module: &mut SimModule, ty: CK_ATTRIBUTE_TYPE, shape: Shape| {
+            read_one(module, ty, shape, shapes, |outcome| Ok(keep(outcome)))
+        };
+        let ulong_shape = Shape::Fixed {
+            size: ULONG_SIZE,
+            empty_ok: false,
+        };
+        for (ty, calls, expected) in [
+            (
+                ffi::CKA_CLASS,
+                1,
+                Some(ffi::CKO_DATA.to_ne_bytes().to_vec()),
+            ),
+            (ffi::CKA_LABEL, 1, Some(b"label".to_vec())),
+            (ffi::CKA_ID, 3, Some(vec![b'i'; 300])),
+            (ffi::CKA_VALUE, 1, None),
+            (VENDOR, 1, None),
+        ] {
+            let mut module = object();
+            let outcome = one(&mut module, ty, shapes(ty)).unwrap();
+            assert_eq!(module.calls, calls, "{}", AttributeType(ty));
+            match expected {
+                Some(value) => assert_eq!(bytes_of(&outcome), &value[..]),
+                None if ty == VENDOR => assert!(matches!(outcome, Outcome::Invalid)),
+                None => assert!(matches!(outcome, Outcome::Sensitive)),
+            }
+        }
+
+        // A layout given by the caller: the value must have it.
+        let mut module = object();
+        let what = match one(&mut module, ffi::CKA_LABEL, ulong_shape) {
+            Err(Error::ModuleContract { what, .. }) => what,
+            _ => panic!("a 5-byte value read as a CK_ULONG"),
+        };
+        assert!(what.contains("CKA_LABEL"), "{what}");
+
+        // Skipped however often it is asked: never the room's bytes.
+        let mut module = object();
+        module.lies.insert(ffi::CKA_CLASS, (Lie::Skip, usize::MAX));
+        assert!(matches!(
+            one(&mut module, ffi::CKA_CLASS, ulong_shape),
+            Err(Error::ModuleContract { .. })
+        ));
+    }
+
+    #[test]
+    fn more_than_a_stack_of_attributes_share_one_call() {
+        // Beyond the stack arena and the stack template: one heap arena, one call.
+        let types: Vec<CK_ATTRIBUTE_TYPE> = (0..40).map(|i| VENDOR + i).collect();
+        let mut module = SimModule::with(
+            types
+                .iter()
+                .map(|&ty| (ty, Sim::Bytes(ty.to_ne_bytes().to_vec()))),
+        );
+        let outcomes = read(&mut module, &types, shapes).unwrap();
+        assert_eq!(
+            module.calls,
+            1 + 1,
+            "the guesses run out after {MAX_GUESSED}"
+        );
+        for (ty, outcome) in types.iter().zip(&outcomes) {
+            assert_eq!(bytes_of(outcome), &ty.to_ne_bytes()[..]);
+        }
     }
 
     #[test]
@@ -1355,14 +1810,16 @@ mod tests {
 
     #[test]
     fn absurd_lengths_are_refused_before_allocating_and_unavailable_is_never_a_size() {
-        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(b"x".to_vec()))]);
+        // Values that do not fit the first call's room take a length query.
+        let long = || Sim::Bytes(vec![b'x'; GUESS_ROOM]);
+        let mut module = SimModule::with([(ffi::CKA_LABEL, long())]);
         module.query_len = Some((MAX_VALUE_LEN as CK_ULONG) * 4);
         let what = contract_text(read(&mut module, &[ffi::CKA_LABEL], shapes));
         assert!(what.contains("absurd length"), "{what}");
-        assert_eq!(module.calls, 1, "refused before a second call");
+        assert_eq!(module.calls, 2, "refused before a fetch");
 
         // CK_UNAVAILABLE_INFORMATION with CKR_OK: unavailable, not a length.
-        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(b"x".to_vec()))]);
+        let mut module = SimModule::with([(ffi::CKA_LABEL, long())]);
         module.query_len = Some(UNAVAILABLE);
         let outcomes = read(&mut module, &[ffi::CKA_LABEL], shapes).unwrap();
         assert!(matches!(outcomes[0], Outcome::Unavailable));
@@ -1419,16 +1876,24 @@ mod tests {
 
     #[test]
     fn a_value_that_grows_is_fetched_again_boundedly() {
-        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(b"grow".to_vec()))]);
-        // Grows between the length query and the fetch, once.
-        module.grow = Some((ffi::CKA_LABEL, 2));
+        // Too long for the first call's room, then grows before the length query and
+        // again between the query and the fetch.
+        let long = vec![b'g'; GUESS_ROOM + 8];
+        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(long.clone()))]);
+        module.grow = Some((ffi::CKA_LABEL, 3));
         let outcomes = read(&mut module, &[ffi::CKA_LABEL], shapes).unwrap();
-        let mut expected = b"grow".to_vec();
-        expected.extend_from_slice(&[b'+'; 32]);
+        let mut expected = long;
+        expected.extend_from_slice(&[b'+'; 48]);
         assert_eq!(bytes_of(&outcomes[0]), &expected[..]);
-        assert!(module.calls >= 3, "fetched again after it grew");
+        assert!(module.calls >= 4, "fetched again after it grew");
 
+        // A value that fits the first call's room is read before it can grow; one that
+        // keeps growing past it never settles.
         let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(b"grow".to_vec()))]);
+        module.grow = Some((ffi::CKA_LABEL, usize::MAX));
+        let outcomes = read(&mut module, &[ffi::CKA_LABEL], shapes).unwrap();
+        assert_eq!(bytes_of(&outcomes[0]), b"grow++++++++++++++++");
+        let mut module = SimModule::with([(ffi::CKA_LABEL, Sim::Bytes(vec![b'g'; GUESS_ROOM]))]);
         module.grow = Some((ffi::CKA_LABEL, usize::MAX));
         let what = contract_text(read(&mut module, &[ffi::CKA_LABEL], shapes));
         assert!(what.contains("never settled"), "{what}");

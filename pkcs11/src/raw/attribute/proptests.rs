@@ -2,8 +2,9 @@
 //! against generated module answers.
 //!
 //! Templates of 1–8 attributes of every shape (`CK_BBOOL`, `CK_ULONG`, `CK_DATE`,
-//! `CK_VERSION`, bytes and text, `CK_ULONG` arrays, nested templates; the layouts come
-//! from the safe crate's own table) are read from the simulated module of the unit tests
+//! `CK_VERSION`, bytes and text, `CK_ULONG` arrays, both short or around the room the
+//! first call offers them, nested templates; the layouts come from the safe crate's own
+//! table) are read from the simulated module of the unit tests
 //! ([`SimModule`]), whose object holds, per attribute, a value of the right size or of any
 //! size, a sensitive value, nothing (invalid), a nested template or a garbage
 //! `CK_ATTRIBUTE` array. Each attribute may carry a [`Lie`], told in one, two or all of
@@ -50,7 +51,7 @@ use std::collections::BTreeMap;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::tests::{Len, Lie, RvPolicy, Sim, SimModule};
+use super::tests::{read, Fetched, Len, Lie, Outcome, RvPolicy, Sim, SimModule};
 use super::*;
 use crate::attribute::shape_of;
 use crate::output::proptests::{config, no_panic};
@@ -111,10 +112,20 @@ fn right_value(shape: Shape) -> BoxedStrategy<Vec<u8>> {
                 full.boxed()
             }
         }
-        Shape::Ulongs => (0..=5usize)
-            .prop_flat_map(|n| vec(any::<u8>(), n * ULONG_SIZE))
-            .boxed(),
-        Shape::Bytes | Shape::Template => vec(any::<u8>(), 0..=40).boxed(),
+        // Mostly short; sometimes around the first call's room (shorter, as long,
+        // longer), which takes a length query and a fetch.
+        Shape::Ulongs => {
+            let room = GUESS_ROOM / ULONG_SIZE;
+            prop_oneof![4 => 0..=5usize, 1 => (room - 1)..=(room + 2)]
+                .prop_flat_map(|n| vec(any::<u8>(), n * ULONG_SIZE))
+                .boxed()
+        }
+        Shape::Bytes => prop_oneof![
+            4 => vec(any::<u8>(), 0..=40),
+            1 => vec(any::<u8>(), (GUESS_ROOM - 2)..=(GUESS_ROOM + 40)),
+        ]
+        .boxed(),
+        Shape::Template => vec(any::<u8>(), 0..=40).boxed(),
     }
 }
 
