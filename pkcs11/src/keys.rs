@@ -59,6 +59,24 @@ fn created(function: &'static str, key: ffi::CK_OBJECT_HANDLE) -> Result<ObjectH
 }
 
 impl Session {
+    /// A call that makes one key object from `template` (unwrap, derive, decapsulate):
+    /// takes the lock, encodes the template, checks the answer and the handle written.
+    fn new_key(
+        &self,
+        template: &[Attribute],
+        call: impl FnOnce(
+            &mut crate::raw::attribute::InTemplate<'_>,
+            &mut ffi::CK_OBJECT_HANDLE,
+        ) -> Result<crate::raw::Returned>,
+    ) -> Result<ObjectHandle> {
+        let _lock = self.locked()?;
+        let mut encoded = attribute::encode(template);
+        let mut key = ffi::CK_INVALID_HANDLE;
+        let returned = self.track(call(&mut encoded, &mut key))?;
+        returned.ok()?;
+        created(returned.function, key)
+    }
+
     /// Wraps (encrypts) `key` with `wrapping_key` and returns the wrapped key.
     ///
     /// `mechanism` is the wrapping mechanism: `CKM_AES_KEY_WRAP`,
@@ -135,20 +153,17 @@ impl Session {
         wrapped: &[u8],
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut key = ffi::CK_INVALID_HANDLE;
-        let returned = self.track(raw::keys::unwrap_key(
-            self.inner(),
-            self.handle(),
-            mechanism,
-            unwrapping_key.raw(),
-            wrapped,
-            &mut encoded,
-            &mut key,
-        ))?;
-        returned.ok()?;
-        created(returned.function, key)
+        self.new_key(template, |encoded, key| {
+            raw::keys::unwrap_key(
+                self.inner(),
+                self.handle(),
+                mechanism,
+                unwrapping_key.raw(),
+                wrapped,
+                encoded,
+                key,
+            )
+        })
     }
 
     /// Derives a new key from `base_key` with `mechanism` (ECDH with the peer's public
@@ -165,19 +180,16 @@ impl Session {
         base_key: ObjectHandle,
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut key = ffi::CK_INVALID_HANDLE;
-        let returned = self.track(raw::keys::derive_key(
-            self.inner(),
-            self.handle(),
-            mechanism,
-            base_key.raw(),
-            &mut encoded,
-            &mut key,
-        ))?;
-        returned.ok()?;
-        created(returned.function, key)
+        self.new_key(template, |encoded, key| {
+            raw::keys::derive_key(
+                self.inner(),
+                self.handle(),
+                mechanism,
+                base_key.raw(),
+                encoded,
+                key,
+            )
+        })
     }
 
     /// Encapsulates a new shared secret to `public_key` (PKCS #11 3.2, e.g. `CKM_ML_KEM`
@@ -267,20 +279,17 @@ impl Session {
         template: &[Attribute],
         ciphertext: &[u8],
     ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut key = ffi::CK_INVALID_HANDLE;
-        let returned = self.track(raw::keys::decapsulate_key(
-            self.inner(),
-            self.handle(),
-            mechanism,
-            private_key.raw(),
-            &mut encoded,
-            ciphertext,
-            &mut key,
-        ))?;
-        returned.ok()?;
-        created(returned.function, key)
+        self.new_key(template, |encoded, key| {
+            raw::keys::decapsulate_key(
+                self.inner(),
+                self.handle(),
+                mechanism,
+                private_key.raw(),
+                encoded,
+                ciphertext,
+                key,
+            )
+        })
     }
 
     /// Wraps `key` with `wrapping_key`, authenticating `associated_data` with it
@@ -360,21 +369,18 @@ impl Session {
         template: &[Attribute],
         associated_data: &[u8],
     ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut key = ffi::CK_INVALID_HANDLE;
-        let returned = self.track(raw::keys::unwrap_key_authenticated(
-            self.inner(),
-            self.handle(),
-            mechanism,
-            unwrapping_key.raw(),
-            wrapped,
-            &mut encoded,
-            associated_data,
-            &mut key,
-        ))?;
-        returned.ok()?;
-        created(returned.function, key)
+        self.new_key(template, |encoded, key| {
+            raw::keys::unwrap_key_authenticated(
+                self.inner(),
+                self.handle(),
+                mechanism,
+                unwrapping_key.raw(),
+                wrapped,
+                encoded,
+                associated_data,
+                key,
+            )
+        })
     }
 }
 
