@@ -18,9 +18,8 @@
 //! module through it.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::thread::ThreadId;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use crate::context::{log_error, Pkcs11};
 use crate::error::{Error, Result, Rv};
@@ -105,16 +104,79 @@ impl OperationKind {
     }
 }
 
-/// The reentrant lock's state.
+/// The session's reentrant lock: an owner word taken with one compare-exchange when
+/// free, a depth for re-entry, and a mutex and condition variable only for threads that
+/// have to wait.
+///
+/// `depth` and `active` are only touched by the owner, so relaxed accesses suffice: the
+/// release store of `owner` and the acquiring compare-exchange of the next owner order
+/// them. A waiter registers in `waiters` and re-checks `owner` while holding `parked`; a
+/// release stores `owner` then reads `waiters`, and if anyone waits, takes `parked`
+/// before notifying. Both sides use sequentially consistent operations, so either the
+/// waiter sees the lock free or the release sees the waiter, and the notification cannot
+/// fall between the waiter's check and its wait.
 #[derive(Default)]
-struct LockState {
-    owner: Option<ThreadId>,
-    depth: usize,
-    /// Threads waiting for the lock: a release wakes one only when there is one (a
-    /// condition variable's notify is a system call even when nobody waits).
-    waiters: usize,
+struct ReentrantLock {
+    /// 0 when free, else the owning thread's token ([`thread_token`]).
+    owner: AtomicUsize,
+    depth: AtomicUsize,
+    /// Threads waiting for the lock (a condition variable's notify is a system call
+    /// even when nobody waits, so a release notifies only when this is not 0).
+    waiters: AtomicUsize,
+    parked: Mutex<()>,
+    released: Condvar,
     /// Operations the owner has active (guards alive), one bit per kind.
-    active: u32,
+    active: AtomicU32,
+}
+
+impl ReentrantLock {
+    /// Takes the lock one level deeper for the calling thread.
+    fn acquire(&self) {
+        let me = thread_token();
+        if self.owner.load(Ordering::Relaxed) == me {
+            self.depth.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if self
+            .owner
+            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.wait_for(me);
+        }
+        self.depth.store(1, Ordering::Relaxed);
+    }
+
+    /// The contended path: waits until the lock is ours.
+    #[cold]
+    fn wait_for(&self, me: usize) {
+        let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        while self
+            .owner
+            .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            parked = self
+                .released
+                .wait(parked)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Leaves one level; the last one frees the lock and wakes a waiter, if any.
+    fn release(&self) {
+        let depth = self.depth.load(Ordering::Relaxed) - 1;
+        self.depth.store(depth, Ordering::Relaxed);
+        if depth == 0 {
+            self.owner.store(0, Ordering::SeqCst);
+            if self.waiters.load(Ordering::SeqCst) != 0 {
+                let _parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+                self.released.notify_one();
+            }
+        }
+    }
 }
 
 /// `poisoned` value meaning "not poisoned".
@@ -128,8 +190,7 @@ pub struct Session {
     p11: Pkcs11,
     handle: ffi::CK_SESSION_HANDLE,
     slot: ffi::CK_SLOT_ID,
-    lock: Mutex<LockState>,
-    released: Condvar,
+    lock: ReentrantLock,
     poisoned: AtomicU64,
     closed: AtomicBool,
     /// The notification callback's state (callback.rs), released after the close.
@@ -156,29 +217,23 @@ pub(crate) struct LockGuard<'s> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        let mut state = self.session.state();
-        state.depth -= 1;
-        if state.depth == 0 {
-            state.owner = None;
-            // Read under the mutex that waiters register under: no lost wake-up.
-            let waiting = state.waiters != 0;
-            drop(state);
-            if waiting {
-                self.session.released.notify_one();
-            }
-        }
+        self.session.lock.release();
     }
 }
 
-/// This thread's ID, cached (`thread::current()` clones a reference-counted handle).
-fn this_thread() -> ThreadId {
+/// A number that identifies the calling thread for the session locks (never 0, never
+/// reused: a counter, not an address).
+fn thread_token() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
     thread_local! {
-        static ME: ThreadId = std::thread::current().id();
+        static TOKEN: usize = NEXT.fetch_add(1, Ordering::Relaxed);
     }
     // During thread-local destruction (a session dropped by another thread-local's
-    // destructor) the cache may be gone: ask the thread handle then.
-    ME.try_with(|me| *me)
-        .unwrap_or_else(|_| std::thread::current().id())
+    // destructor) the token may be gone: a fresh one then (such a late call cannot
+    // re-enter a lock it already holds).
+    TOKEN
+        .try_with(|token| *token)
+        .unwrap_or_else(|_| NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 impl Session {
@@ -209,8 +264,7 @@ impl Session {
             p11: p11.clone(),
             handle,
             slot,
-            lock: Mutex::new(LockState::default()),
-            released: Condvar::new(),
+            lock: ReentrantLock::default(),
             poisoned: AtomicU64::new(HEALTHY),
             closed: AtomicBool::new(false),
             notify: None,
@@ -263,37 +317,10 @@ impl Session {
         self.poison_cause().is_none() && self.p11.inner.is_usable()
     }
 
-    fn state(&self) -> MutexGuard<'_, LockState> {
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Takes the session's reentrant lock (waiting for other threads' operations).
     pub(crate) fn lock(&self) -> LockGuard<'_> {
-        drop(self.acquire());
+        self.lock.acquire();
         LockGuard { session: self }
-    }
-
-    /// Takes the reentrant lock one level deeper and returns the state, still locked,
-    /// for the caller to inspect (the caller builds the `LockGuard` that releases it).
-    fn acquire(&self) -> MutexGuard<'_, LockState> {
-        let me = this_thread();
-        let mut state = self.state();
-        loop {
-            match state.owner {
-                Some(owner) if owner == me => break,
-                None => {
-                    state.owner = Some(me);
-                    break;
-                }
-                Some(_) => {
-                    state.waiters += 1;
-                    state = self.released.wait(state).unwrap_or_else(|e| e.into_inner());
-                    state.waiters -= 1;
-                }
-            }
-        }
-        state.depth += 1;
-        state
     }
 
     /// Takes the lock for one call, refusing it if the session is poisoned.
@@ -349,18 +376,18 @@ impl Session {
     /// this session; [`Error::SessionPoisoned`] if the session is unusable.
     pub(crate) fn begin(&self, kind: OperationKind) -> Result<Operation<'_>> {
         self.check_usable()?;
-        let mut state = self.acquire();
-        let lock = LockGuard { session: self };
-        if state.active & kind.bit() != 0 {
-            // The state must be unlocked before `lock` releases the reentrant lock.
-            drop(state);
+        let lock = self.lock();
+        // Only the owner touches `active` (see `ReentrantLock`).
+        let active = self.lock.active.load(Ordering::Relaxed);
+        if active & kind.bit() != 0 {
             return Err(Error::OperationActive {
                 active: kind.describe(),
                 requested: kind.describe(),
             });
         }
-        state.active |= kind.bit();
-        drop(state);
+        self.lock
+            .active
+            .store(active | kind.bit(), Ordering::Relaxed);
         Ok(Operation {
             session: self,
             kind,
@@ -762,6 +789,11 @@ impl Drop for Operation<'_> {
         if self.running {
             self.session.cancel(self.kind);
         }
-        self.session.state().active &= !self.kind.bit();
+        // The guard still holds the lock: only the owner touches `active`.
+        let active = &self.session.lock.active;
+        active.store(
+            active.load(Ordering::Relaxed) & !self.kind.bit(),
+            Ordering::Relaxed,
+        );
     }
 }
