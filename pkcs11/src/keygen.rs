@@ -21,7 +21,7 @@
 use crate::attribute::{self, Attribute};
 use crate::error::Result;
 use crate::mechanism::Mechanism;
-use crate::object::ObjectHandle;
+use crate::object::{written_handle, ObjectHandle};
 use crate::raw;
 use crate::session::Session;
 
@@ -38,17 +38,9 @@ impl Session {
         mechanism: &Mechanism<'_>,
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut key = ffi::CK_INVALID_HANDLE;
-        self.track_ok(raw::object::generate_key(
-            self.inner(),
-            self.handle(),
-            mechanism,
-            &mut encoded,
-            &mut key,
-        ))?;
-        Ok(ObjectHandle(key))
+        self.new_object(template, |encoded, key| {
+            raw::object::generate_key(self.inner(), self.handle(), mechanism, encoded, key)
+        })
     }
 
     /// Generates a key pair with `mechanism` (`CKM_EC_KEY_PAIR_GEN`,
@@ -69,7 +61,7 @@ impl Session {
         let mut private_template = attribute::encode(private);
         let mut public_key = ffi::CK_INVALID_HANDLE;
         let mut private_key = ffi::CK_INVALID_HANDLE;
-        self.track_ok(raw::object::generate_key_pair(
+        let returned = self.track(raw::object::generate_key_pair(
             self.inner(),
             self.handle(),
             mechanism,
@@ -78,6 +70,10 @@ impl Session {
             &mut public_key,
             &mut private_key,
         ))?;
-        Ok((ObjectHandle(public_key), ObjectHandle(private_key)))
+        returned.ok()?;
+        Ok((
+            written_handle(returned.function, public_key)?,
+            written_handle(returned.function, private_key)?,
+        ))
     }
 }

@@ -38,45 +38,16 @@
 //! ```
 
 use crate::attribute::{self, Attribute};
-use crate::error::{Error, Result};
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::Result;
 use crate::mechanism::Mechanism;
-use crate::object::ObjectHandle;
+use crate::object::{written_handle, ObjectHandle};
 use crate::output;
 use crate::raw;
 use crate::session::Session;
 
-/// The handle a key-creating call wrote, or [`Error::ModuleContract`] if it answered
-/// `CKR_OK` without writing one.
-fn created(function: &'static str, key: ffi::CK_OBJECT_HANDLE) -> Result<ObjectHandle> {
-    if key == ffi::CK_INVALID_HANDLE {
-        Err(Error::ModuleContract {
-            function,
-            what: "answered CKR_OK without writing the new key's handle".into(),
-        })
-    } else {
-        Ok(ObjectHandle(key))
-    }
-}
-
 impl Session {
-    /// A call that makes one key object from `template` (unwrap, derive, decapsulate):
-    /// takes the lock, encodes the template, checks the answer and the handle written.
-    fn new_key(
-        &self,
-        template: &[Attribute],
-        call: impl FnOnce(
-            &mut crate::raw::attribute::InTemplate<'_>,
-            &mut ffi::CK_OBJECT_HANDLE,
-        ) -> Result<crate::raw::Returned>,
-    ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut key = ffi::CK_INVALID_HANDLE;
-        let returned = self.track(call(&mut encoded, &mut key))?;
-        returned.ok()?;
-        created(returned.function, key)
-    }
-
     /// Wraps (encrypts) `key` with `wrapping_key` and returns the wrapped key.
     ///
     /// `mechanism` is the wrapping mechanism: `CKM_AES_KEY_WRAP`,
@@ -153,7 +124,7 @@ impl Session {
         wrapped: &[u8],
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        self.new_key(template, |encoded, key| {
+        self.new_object(template, |encoded, key| {
             raw::keys::unwrap_key(
                 self.inner(),
                 self.handle(),
@@ -180,7 +151,7 @@ impl Session {
         base_key: ObjectHandle,
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        self.new_key(template, |encoded, key| {
+        self.new_object(template, |encoded, key| {
             raw::keys::derive_key(
                 self.inner(),
                 self.handle(),
@@ -226,7 +197,7 @@ impl Session {
             function = returned.function;
             Ok(returned)
         })?;
-        Ok((ciphertext, created(function, key)?))
+        Ok((ciphertext, written_handle(function, key)?))
     }
 
     /// Like [`Session::encapsulate_key`], writing the ciphertext into `ciphertext`;
@@ -261,7 +232,7 @@ impl Session {
             ))
         })?;
         let len = written.or_too_small(given)?;
-        Ok((len, created("C_EncapsulateKey", key)?))
+        Ok((len, written_handle("C_EncapsulateKey", key)?))
     }
 
     /// Decapsulates `ciphertext` with `private_key` (PKCS #11 3.2, e.g. `CKM_ML_KEM`):
@@ -279,7 +250,7 @@ impl Session {
         template: &[Attribute],
         ciphertext: &[u8],
     ) -> Result<ObjectHandle> {
-        self.new_key(template, |encoded, key| {
+        self.new_object(template, |encoded, key| {
             raw::keys::decapsulate_key(
                 self.inner(),
                 self.handle(),
@@ -369,7 +340,7 @@ impl Session {
         template: &[Attribute],
         associated_data: &[u8],
     ) -> Result<ObjectHandle> {
-        self.new_key(template, |encoded, key| {
+        self.new_object(template, |encoded, key| {
             raw::keys::unwrap_key_authenticated(
                 self.inner(),
                 self.handle(),
@@ -381,26 +352,5 @@ impl Session {
                 key,
             )
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_key_handle_must_be_written() {
-        assert_eq!(created("C_UnwrapKey", 7).unwrap(), ObjectHandle(7));
-        let error = created("C_DeriveKey", ffi::CK_INVALID_HANDLE).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Error::ModuleContract {
-                    function: "C_DeriveKey",
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
     }
 }

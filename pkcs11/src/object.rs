@@ -213,7 +213,42 @@ fn no_value(ty: AttributeType, result: AttributeResult) -> Error {
     }
 }
 
+/// The handle a module wrote for a new object after `CKR_OK`; one it did not write
+/// (`CK_INVALID_HANDLE`) breaks the contract.
+pub(crate) fn written_handle(
+    function: &'static str,
+    handle: CK_OBJECT_HANDLE,
+) -> Result<ObjectHandle> {
+    if handle == ffi::CK_INVALID_HANDLE {
+        Err(Error::ModuleContract {
+            function,
+            what: "answered CKR_OK without writing the new object's handle".into(),
+        })
+    } else {
+        Ok(ObjectHandle(handle))
+    }
+}
+
 impl Session {
+    /// A call that makes one object from `template` (create, copy, generate, unwrap,
+    /// derive, decapsulate): takes the lock, encodes the template, checks the answer and
+    /// the handle written.
+    pub(crate) fn new_object(
+        &self,
+        template: &[Attribute],
+        call: impl FnOnce(
+            &mut raw::attribute::InTemplate<'_>,
+            &mut CK_OBJECT_HANDLE,
+        ) -> Result<raw::Returned>,
+    ) -> Result<ObjectHandle> {
+        let _lock = self.locked()?;
+        let mut encoded = attribute::encode(template);
+        let mut handle = ffi::CK_INVALID_HANDLE;
+        let returned = self.track(call(&mut encoded, &mut handle))?;
+        returned.ok()?;
+        written_handle(returned.function, handle)
+    }
+
     /// Starts a search for the objects matching `template` (all objects for an empty
     /// one). Iterate the returned guard for their handles.
     ///
@@ -291,16 +326,9 @@ impl Session {
     /// `CKR_ATTRIBUTE_VALUE_INVALID`...).
     #[doc(alias = "C_CreateObject")]
     pub fn create_object(&self, template: &[Attribute]) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut object = ffi::CK_INVALID_HANDLE;
-        self.track_ok(raw::object::create_object(
-            self.inner(),
-            self.handle(),
-            &mut encoded,
-            &mut object,
-        ))?;
-        Ok(ObjectHandle(object))
+        self.new_object(template, |encoded, object| {
+            raw::object::create_object(self.inner(), self.handle(), encoded, object)
+        })
     }
 
     /// Copies `object`, with the attributes of `template` changed in the copy.
@@ -313,17 +341,9 @@ impl Session {
         object: ObjectHandle,
         template: &[Attribute],
     ) -> Result<ObjectHandle> {
-        let _lock = self.locked()?;
-        let mut encoded = attribute::encode(template);
-        let mut copy = ffi::CK_INVALID_HANDLE;
-        self.track_ok(raw::object::copy_object(
-            self.inner(),
-            self.handle(),
-            object.0,
-            &mut encoded,
-            &mut copy,
-        ))?;
-        Ok(ObjectHandle(copy))
+        self.new_object(template, |encoded, copy| {
+            raw::object::copy_object(self.inner(), self.handle(), object.0, encoded, copy)
+        })
     }
 
     /// Destroys `object`.
@@ -621,5 +641,26 @@ impl Session {
             });
         }
         self.find_certificates(&CertificateQuery::new().id(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_object_handle_must_be_written() {
+        assert_eq!(written_handle("C_UnwrapKey", 7).unwrap(), ObjectHandle(7));
+        let error = written_handle("C_DeriveKey", ffi::CK_INVALID_HANDLE).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::ModuleContract {
+                    function: "C_DeriveKey",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 }

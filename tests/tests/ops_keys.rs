@@ -633,6 +633,26 @@ fn fault_module_wrap_and_unwrap_are_marshalled_exactly() {
         ),
         "{error:?}"
     );
+    // The same check guards every call that makes an object.
+    for (plan, function) in [
+        ("C_CreateObject:nowrite", "C_CreateObject"),
+        ("C_CopyObject:nowrite", "C_CopyObject"),
+    ] {
+        module.set_plan(plan);
+        let made = if function == "C_CreateObject" {
+            session.create_object(&[
+                Attribute::Class(ObjectClass::SecretKey),
+                Attribute::KeyType(KeyType::GenericSecret),
+                Attribute::Value(pkcs11::SecretBytes::new(vec![7; 16])),
+            ])
+        } else {
+            session.copy_object(kek, &[])
+        };
+        match made {
+            Err(Error::ModuleContract { function: f, .. }) => assert_eq!(f, function),
+            other => panic!("{plan}: {other:?}"),
+        }
+    }
     module.set_plan("C_UnwrapKey:rv=CKR_WRAPPED_KEY_INVALID");
     let error = session.unwrap_key(&xor, kek, &wrapped, &[]).unwrap_err();
     assert_eq!(
