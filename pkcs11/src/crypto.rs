@@ -154,15 +154,11 @@ fn stream_into(
 /// `CKR_SIGNATURE_LEN_RANGE` are `false`; anything else is an error. Every answer ends the
 /// operation.
 fn verdict(op: &mut Operation<'_>, returned: Result<Returned>) -> Result<bool> {
-    let returned = op.track(returned)?;
-    match returned.rv {
-        ffi::CKR_OK => {
-            op.ended();
-            Ok(true)
-        }
-        ffi::CKR_SIGNATURE_INVALID | ffi::CKR_SIGNATURE_LEN_RANGE => Ok(false),
-        _ => Err(returned.error()),
+    let good = op.track(returned)?.verdict()?;
+    if good {
+        op.ended();
     }
+    Ok(good)
 }
 
 impl Session {

@@ -249,12 +249,7 @@ fn message_call(op: &Operation<'_>, returned: Result<Returned>) -> Result<()> {
 /// `CKR_SIGNATURE_LEN_RANGE` are `false`.
 fn message_verdict(op: &Operation<'_>, returned: Result<Returned>) -> Result<bool> {
     check_running(op)?;
-    let returned = op.session().track(returned)?;
-    match returned.rv {
-        ffi::CKR_OK => Ok(true),
-        ffi::CKR_SIGNATURE_INVALID | ffi::CKR_SIGNATURE_LEN_RANGE => Ok(false),
-        _ => Err(returned.error()),
-    }
+    op.session().track(returned)?.verdict()
 }
 
 /// The `C_Message*Final` of a guard: ends the operation. If the module refuses (e.g.

@@ -139,6 +139,17 @@ impl Returned {
         Error::check(self.function, self.rv)
     }
 
+    /// A verification's answer: `CKR_OK` is `true`; `CKR_SIGNATURE_INVALID` and
+    /// `CKR_SIGNATURE_LEN_RANGE` are `false` (a bad signature is not an error); anything
+    /// else is the module's error.
+    pub(crate) fn verdict(self) -> Result<bool> {
+        match self.rv {
+            ffi::CKR_OK => Ok(true),
+            ffi::CKR_SIGNATURE_INVALID | ffi::CKR_SIGNATURE_LEN_RANGE => Ok(false),
+            _ => Err(self.error()),
+        }
+    }
+
     /// The error for this (non-OK) value.
     pub(crate) fn error(self) -> Error {
         Error::Module {
