@@ -296,7 +296,7 @@ pub struct Env {
     ck_gcm: CkMechanism<'static>,
     find_template: Vec<Attribute>,
     ck_find_template: Vec<CkAttribute>,
-    _scratch: modules::Scratch,
+    _scratch: Option<modules::Scratch>,
 }
 
 /// The keys, as raw handles (valid in every session of the process).
