@@ -1,89 +1,29 @@
-//! The few DER shapes the interop suites convert by hand (X.690 distinguished encoding):
-//! the `OCTET STRING` around `CKA_EC_POINT`, and the `SEQUENCE { INTEGER r, INTEGER s }`
-//! of an ECDSA signature (RFC 3279), which PKCS #11 carries as the fixed-size `r || s`.
+//! The few DER shapes the interop suites convert (X.690 distinguished encoding): the
+//! `OCTET STRING` around `CKA_EC_POINT`, and the `SEQUENCE { INTEGER r, INTEGER s }` of
+//! an ECDSA signature (RFC 3279), which PKCS #11 carries as the fixed-size `r || s`.
 //!
-//! The parsers are strict: an encoding that is not the one DER allows (a long length
-//! form where the short one fits, a needless leading zero, a negative integer, trailing
-//! bytes) is refused, as a verifier must refuse it.
+//! Decoding goes through the RustCrypto `der` crate, which is strict: an encoding that is
+//! not the one DER allows (a long length form where the short one fits, a needless
+//! leading zero, a negative integer, trailing bytes) is refused, as a verifier must.
 
-/// The DER length octets of `len`.
-fn push_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-        return;
-    }
-    let bytes = len.to_be_bytes();
-    let skip = bytes.iter().take_while(|b| **b == 0).count();
-    out.push(0x80 | (bytes.len() - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
-}
+use der::asn1::{OctetStringRef, UintRef};
+use der::{Decode, Encode, Reader, SliceReader};
 
 /// `content` as a DER `OCTET STRING`.
+///
+/// # Panics
+/// If `content` is longer than DER lengths allow here (256 MiB).
 pub fn octet_string(content: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x04];
-    push_length(&mut out, content.len());
-    out.extend_from_slice(content);
-    out
-}
-
-/// Reads one DER element with tag `tag` at the start of `input`: (its content, the rest).
-/// `None` for another tag, a truncated element, an indefinite or non-minimal length.
-fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&first, rest) = input.split_first()?;
-    if first != tag {
-        return None;
-    }
-    let (&len_byte, mut rest) = rest.split_first()?;
-    let len = if len_byte < 0x80 {
-        usize::from(len_byte)
-    } else {
-        let count = usize::from(len_byte & 0x7f);
-        // 0x80 is the indefinite form (not DER); more than 4 length octets is absurd here.
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let (octets, after) = rest.split_at(count);
-        rest = after;
-        if octets[0] == 0 {
-            return None; // a leading zero octet: not minimal
-        }
-        let len = octets
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        if len < 0x80 {
-            return None; // the short form fits: the long one is not DER
-        }
-        len
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some(rest.split_at(len))
+    OctetStringRef::new(content)
+        .and_then(|octets| octets.to_der())
+        .expect("an OCTET STRING of this length")
 }
 
 /// The content of `der` if it is exactly one DER `OCTET STRING`.
 pub fn parse_octet_string(der: &[u8]) -> Option<&[u8]> {
-    match element(der, 0x04)? {
-        (content, []) => Some(content),
-        _ => None,
-    }
-}
-
-/// The magnitude of a DER `INTEGER`'s content that must be non-negative: without its
-/// sign octet. `None` for an empty, negative or non-minimally encoded integer.
-fn unsigned_integer(content: &[u8]) -> Option<&[u8]> {
-    let (&first, rest) = content.split_first()?;
-    if first & 0x80 != 0 {
-        return None; // negative
-    }
-    if first == 0 {
-        match rest.first() {
-            None => return Some(content), // zero itself: one 0x00 octet
-            Some(next) if next & 0x80 == 0 => return None, // a needless leading zero
-            Some(_) => return Some(rest),
-        }
-    }
-    Some(content)
+    OctetStringRef::from_der(der)
+        .ok()
+        .map(|octets| octets.as_bytes())
 }
 
 /// What became of a DER ECDSA signature on its way to `r || s`.
@@ -103,18 +43,15 @@ pub enum EcdsaDer {
 /// Converts the DER ECDSA signature `der` to the `r || s` form of PKCS #11 for a curve
 /// whose order takes `field_len` bytes.
 pub fn ecdsa_der_to_raw(der: &[u8], field_len: usize) -> EcdsaDer {
-    let Some((sequence, [])) = element(der, 0x30) else {
+    // `UintRef` is a non-negative, minimally encoded INTEGER without its sign octet.
+    let decoded = SliceReader::new(der).and_then(|mut reader| {
+        let pair = reader.sequence(|seq| Ok((UintRef::decode(seq)?, UintRef::decode(seq)?)))?;
+        reader.finish(pair)
+    });
+    let Ok((r, s)) = decoded else {
         return EcdsaDer::NotDer;
     };
-    let Some((r, rest)) = element(sequence, 0x02) else {
-        return EcdsaDer::NotDer;
-    };
-    let Some((s, [])) = element(rest, 0x02) else {
-        return EcdsaDer::NotDer;
-    };
-    let (Some(r), Some(s)) = (unsigned_integer(r), unsigned_integer(s)) else {
-        return EcdsaDer::NotDer;
-    };
+    let (r, s) = (r.as_bytes(), s.as_bytes());
     if r.len() > field_len || s.len() > field_len {
         return EcdsaDer::TooLong;
     }
