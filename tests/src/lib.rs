@@ -326,3 +326,18 @@ pub fn remove_dead_processes_dirs(tmp: &Path, tag: &str) {
         }
     }
 }
+
+/// Writes `line` to the process's standard error directly, past the test harness's
+/// output capture (which hides `eprintln!` of passing tests): for what a reader of the
+/// test output must see — a skipped check, a module defect accepted by name.
+pub fn write_note(line: &str) {
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes());
+}
+
+/// `eprintln!` that the test harness does not capture (see [`write_note`]).
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::write_note(&format!($($arg)*))
+    };
+}

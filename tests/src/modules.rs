@@ -284,12 +284,10 @@ impl TestToken {
         false
     }
 
-    /// Prints, loudly, that `test` is skipped on this module and why. Written to the
-    /// process's stderr directly, not through `eprintln!`, which the test harness
-    /// captures (and hides) for passing tests: a skip is always visible.
+    /// Prints, loudly, that `test` is skipped on this module and why, past the test
+    /// harness's output capture ([`crate::write_note`]): a skip is always visible.
     pub fn skip(&self, test: &str, why: &str) {
-        let line = format!("SKIPPED on {}: {test}: {why}\n", self.module.name());
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        crate::write_note(&format!("SKIPPED on {}: {test}: {why}", self.module.name()));
     }
 }
 

@@ -74,12 +74,12 @@ fn cross_check_public_key_info(
                  from its attributes",
                 token.module.name()
             );
-            eprintln!(
+            pkcs11_tests::note!(
                 "{}: {what}: CKA_PUBLIC_KEY_INFO equals the built SPKI",
                 token.module.name()
             );
         }
-        _ => eprintln!(
+        _ => pkcs11_tests::note!(
             "{}: {what}: the module gives no CKA_PUBLIC_KEY_INFO to compare with",
             token.module.name()
         ),
@@ -98,7 +98,7 @@ fn report_point_form(token: &TestToken, session: &Session, public: ObjectHandle,
     } else {
         "a DER OCTET STRING"
     };
-    eprintln!(
+    pkcs11_tests::note!(
         "{}: {curve}: CKA_EC_POINT is {form} ({} bytes)",
         token.module.name(),
         point.len()
@@ -246,7 +246,7 @@ fn ecdsa_on_token<D: Digest>(token: &TestToken, curve: EcCurve) -> (Vec<u8>, Vec
         ),
         Err(Error::NotFound { what }) => {
             assert!(what.contains("CKA_EC_POINT"), "{module}: {what}");
-            eprintln!("{module}: {curve}: the private key shows no public key ({what})");
+            pkcs11_tests::note!("{module}: {curve}: the private key shows no public key ({what})");
         }
         Err(other) => panic!("{module}: {curve} SPKI of the private key: {other}"),
     }

@@ -221,7 +221,9 @@ fn ecdh_p256_with_kdfs_matches() {
                         Some(Rv::MechanismParamInvalid),
                         "{module}: {name}: {error}"
                     );
-                    eprintln!("NOTE on {module}: {name} refused (CKD_NULL only): {error}");
+                    pkcs11_tests::note!(
+                        "NOTE on {module}: {name} refused (CKD_NULL only): {error}"
+                    );
                     continue;
                 }
                 let derived = derived.unwrap_or_else(|e| panic!("{module}: ECDH with {name}: {e}"));
@@ -656,7 +658,7 @@ fn key_wrap_pad_zero_fills(token: &TestToken) {
             "{module}: CKM_AES_KEY_WRAP_PAD of {len} bytes is neither RFC 5649 nor RFC 5649 of \
              the zero-filled key"
         );
-        eprintln!(
+        pkcs11_tests::note!(
             "NOTE on {module}: CKM_AES_KEY_WRAP_PAD wraps a {len}-byte key as RFC 5649 of the \
              key zero-filled to {} bytes (not RFC 5649 of the key)",
             filled.len()

@@ -221,7 +221,7 @@ fn aead_test(test_name: &str, aead: &Aead) {
                 run_aead_vector(token, &session, aead, test, &mut counts);
             }
         }
-        eprintln!(
+        pkcs11_tests::note!(
             "{test_name} on {module}: {} vectors in {} groups: {} valid decrypted and \
              re-encrypted, {} invalid refused ({} of them refused at init for a nonce size \
              the algorithm does not define), {} valid refused for a nonce over {} bytes; {} \
@@ -413,7 +413,7 @@ fn run_ecdsa_set(test_name: &str, token: &TestToken, set: &EcdsaSet) {
             .destroy_object(key)
             .unwrap_or_else(|e| panic!("{module}: destroying a key: {e}"));
     }
-    eprintln!(
+    pkcs11_tests::note!(
         "{test_name} on {module}: {:?}: {} vectors in {} groups: {} valid accepted, {} invalid \
          refused by the token, {} invalid decided before it ({} not DER, {} with an integer too \
          long for r || s), {} acceptable; {} token calls in {:.2?}",

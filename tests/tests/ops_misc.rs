@@ -119,7 +119,7 @@ fn sign_recover_and_verify_recover_where_supported() {
                 }
                 Err(error) => {
                     // SoftHSM 2.6 and Kryoptic 1.5 implement neither function.
-                    eprintln!("{}: sign-recover: {error}", token.module.name());
+                    pkcs11_tests::note!("{}: sign-recover: {error}", token.module.name());
                     assert_module_error(
                         &error,
                         "C_SignRecoverInit",
@@ -161,7 +161,7 @@ fn dual_function_updates_where_supported() {
             Err(error) => {
                 // SoftHSM runs one operation per session: the second init is refused,
                 // and the digest started first is cancelled.
-                eprintln!("{}: dual-function: {error}", token.module.name());
+                pkcs11_tests::note!("{}: dual-function: {error}", token.module.name());
                 assert_module_error(&error, "C_EncryptInit", ffi::CKR_OPERATION_ACTIVE);
                 let error = session.decrypt_digest_stream(&ecb, key, &sha).unwrap_err();
                 assert_module_error(&error, "C_DigestInit", ffi::CKR_OPERATION_ACTIVE);
@@ -235,7 +235,7 @@ fn dual_function_updates_where_supported() {
             Err(error) => {
                 // SoftHSM: CKR_FUNCTION_NOT_SUPPORTED. Both operations stay tracked
                 // and are cancelled when the stream is dropped.
-                eprintln!("{}: dual-function: {error}", token.module.name());
+                pkcs11_tests::note!("{}: dual-function: {error}", token.module.name());
                 assert_module_error(
                     &error,
                     "C_DigestEncryptUpdate",
@@ -288,7 +288,7 @@ fn digest_state_saved_and_restored_where_supported() {
                 assert_usable(&other);
             }
             Err(error) => {
-                eprintln!("{}: digest state: {error}", token.module.name());
+                pkcs11_tests::note!("{}: digest state: {error}", token.module.name());
                 assert_eq!(error.function(), Some("C_GetOperationState"), "{error}");
                 assert!(matches!(error, Error::Module { .. }), "{error:?}");
                 // The refusal did not end the digest.
@@ -316,7 +316,7 @@ fn digest_state_saved_and_restored_where_supported() {
         sign.update(b"first half, ").unwrap();
         match sign.save_state() {
             Ok(state) => {
-                eprintln!(
+                pkcs11_tests::note!(
                     "{}: HMAC state saved ({} bytes)",
                     token.module.name(),
                     state.len()
@@ -336,7 +336,7 @@ fn digest_state_saved_and_restored_where_supported() {
                 );
             }
             Err(error) => {
-                eprintln!("{}: HMAC state: {error}", token.module.name());
+                pkcs11_tests::note!("{}: HMAC state: {error}", token.module.name());
                 assert_eq!(error.function(), Some("C_GetOperationState"), "{error}");
                 sign.update(b"second half").unwrap();
                 assert_eq!(
