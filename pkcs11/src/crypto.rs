@@ -36,6 +36,7 @@ use crate::secret::SecretBytes;
 use crate::session::{Operation, OperationKind, Session};
 
 /// Starts an operation of `kind`: takes the lock, records the kind, calls `init`.
+#[inline]
 pub(crate) fn start<'s>(
     session: &'s Session,
     kind: OperationKind,
@@ -57,6 +58,7 @@ pub(crate) fn start<'s>(
 }
 
 /// Fails without calling the module if the operation has already ended.
+#[inline]
 pub(crate) fn check_running(op: &Operation<'_>) -> Result<()> {
     if op.is_running() {
         Ok(())
@@ -104,6 +106,7 @@ const SIGNATURE_GUESS: usize = 512;
 /// the size the module asked for (wiped afterwards): ending a single-part operation that
 /// way works on every module, including those whose `*Final` refuses single-part-only
 /// mechanisms. The caller gets the "too small" error with the length needed.
+#[inline]
 fn single_into(
     op: &mut Operation<'_>,
     out: &mut [u8],
@@ -133,6 +136,7 @@ fn single_into(
 
 /// A stream's `*Update` or `*Final` into the caller's buffer: on "too small" the
 /// operation stays active, so the caller can call again with a larger buffer.
+#[inline]
 fn stream_into(
     op: &mut Operation<'_>,
     out: &mut [u8],

@@ -146,6 +146,7 @@ fn checked_count<T>(function: &'static str, len: ffi::CK_ULONG) -> Result<usize>
 }
 
 /// The length written after `CKR_OK`: at most the buffer's size.
+#[inline]
 fn written(function: &'static str, len: ffi::CK_ULONG, capacity: usize) -> Result<usize> {
     match usize::try_from(len) {
         Ok(len) if len <= capacity => Ok(len),
@@ -259,6 +260,7 @@ pub(crate) fn fetch_guess<B: OutputBuffer>(
 /// length the module asked for (the operation is then still active: the caller retries
 /// with a larger buffer, or ends the operation). When `secret` is set, `out` is wiped on
 /// every outcome but success, so no partial plaintext is left in it.
+#[inline]
 pub(crate) fn into_slice(
     out: &mut [u8],
     secret: bool,

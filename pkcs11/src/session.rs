@@ -131,6 +131,7 @@ struct ReentrantLock {
 
 impl ReentrantLock {
     /// Takes the lock one level deeper for the calling thread.
+    #[inline]
     fn acquire(&self) {
         let me = thread_token();
         if self.owner.load(Ordering::Relaxed) == me {
@@ -166,6 +167,7 @@ impl ReentrantLock {
     }
 
     /// Leaves one level; the last one frees the lock and wakes a waiter, if any.
+    #[inline]
     fn release(&self) {
         let depth = self.depth.load(Ordering::Relaxed) - 1;
         self.depth.store(depth, Ordering::Relaxed);
@@ -216,6 +218,7 @@ pub(crate) struct LockGuard<'s> {
 }
 
 impl Drop for LockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.session.lock.release();
     }
@@ -223,6 +226,7 @@ impl Drop for LockGuard<'_> {
 
 /// A number that identifies the calling thread for the session locks (never 0, never
 /// reused: a counter, not an address).
+#[inline]
 fn thread_token() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     thread_local! {
@@ -302,6 +306,7 @@ impl Session {
 
     /// Why the session is unusable, if it is: `Some(Some(rv))` for a session-fatal
     /// return value, `Some(None)` for an operation that could not be cancelled.
+    #[inline]
     pub fn poison_cause(&self) -> Option<Option<Rv>> {
         match self.poisoned.load(Ordering::Acquire) {
             HEALTHY => None,
@@ -318,19 +323,32 @@ impl Session {
     }
 
     /// Takes the session's reentrant lock (waiting for other threads' operations).
+    #[inline]
     pub(crate) fn lock(&self) -> LockGuard<'_> {
         self.lock.acquire();
         LockGuard { session: self }
     }
 
     /// Takes the lock for one call, refusing it if the session is poisoned.
+    #[inline]
     pub(crate) fn locked(&self) -> Result<LockGuard<'_>> {
         self.check_usable()?;
         Ok(self.lock())
     }
 
     /// Fails if the session is poisoned.
+    #[inline]
     pub(crate) fn check_usable(&self) -> Result<()> {
+        if self.poisoned.load(Ordering::Acquire) == HEALTHY {
+            return Ok(());
+        }
+        self.poisoned_error()
+    }
+
+    /// The error for a poisoned session (the cold half of [`Session::check_usable`]).
+    #[cold]
+    #[inline(never)]
+    fn poisoned_error(&self) -> Result<()> {
         match self.poison_cause() {
             None => Ok(()),
             Some(cause) => Err(Error::SessionPoisoned { cause }),
@@ -339,6 +357,7 @@ impl Session {
 
     /// Records a module call's outcome: a session-fatal value poisons the session.
     /// Returns the `Returned` unchanged.
+    #[inline]
     pub(crate) fn track(&self, returned: Result<Returned>) -> Result<Returned> {
         if let Ok(r) = &returned {
             if r.rv != ffi::CKR_OK && Rv::from_raw(r.rv).is_session_fatal() {
@@ -355,6 +374,7 @@ impl Session {
     }
 
     /// Like [`Session::track`], then `CKR_OK` or the error.
+    #[inline]
     pub(crate) fn track_ok(&self, returned: Result<Returned>) -> Result<()> {
         self.track(returned)?.ok()
     }
@@ -374,6 +394,7 @@ impl Session {
     /// # Errors
     /// [`Error::OperationActive`] if this thread already has one of that kind active on
     /// this session; [`Error::SessionPoisoned`] if the session is unusable.
+    #[inline]
     pub(crate) fn begin(&self, kind: OperationKind) -> Result<Operation<'_>> {
         self.check_usable()?;
         let lock = self.lock();
@@ -408,6 +429,7 @@ impl Session {
     }
 
     /// The module internals, for the call macros.
+    #[inline]
     pub(crate) fn inner(&self) -> &crate::context::Inner {
         &self.p11.inner
     }
@@ -433,6 +455,8 @@ impl Session {
     }
 
     /// Cancels an unfinished operation of `kind` (see the module documentation).
+    #[cold]
+    #[inline(never)]
     fn cancel(&self, kind: OperationKind) {
         if !self.is_usable() {
             return;
@@ -724,6 +748,7 @@ impl<'s> Operation<'s> {
     /// `CKR_FUNCTION_NOT_SUPPORTED`: SoftHSM answers it to multi-part RSA calls and keeps
     /// the operation active, so the guard still cancels it when dropped (a cancel of an
     /// ended operation only costs a call answered `CKR_OPERATION_NOT_INITIALIZED`).
+    #[inline]
     pub(crate) fn track(&mut self, returned: Result<Returned>) -> Result<Returned> {
         let returned = self.session.track(returned);
         match &returned {
@@ -739,11 +764,13 @@ impl<'s> Operation<'s> {
     }
 
     /// Marks the operation as ended by the module (a final call returned).
+    #[inline]
     pub(crate) fn ended(&mut self) {
         self.running = false;
     }
 
     /// Whether the module still has the operation active.
+    #[inline]
     pub fn is_running(&self) -> bool {
         self.running
     }
@@ -785,6 +812,7 @@ impl<'s> Operation<'s> {
 }
 
 impl Drop for Operation<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.running {
             self.session.cancel(self.kind);

@@ -218,6 +218,7 @@ macro_rules! mechanisms {
 
         impl Mechanism<'_> {
             /// The mechanism type.
+            #[inline]
             pub fn mechanism_type(&self) -> MechanismType {
                 MechanismType(match self {
                     $( Mechanism::$name { .. } => ffi::$ck, )*
@@ -226,6 +227,7 @@ macro_rules! mechanisms {
             }
 
             /// The parameter pointer and length.
+            #[inline]
             fn raw_param(&self) -> (*const core::ffi::c_void, usize) {
                 match self {
                     $(
@@ -665,6 +667,7 @@ impl Mechanism<'_> {
 
     /// The `CK_MECHANISM` for this value; its parameter pointer points into `self`
     /// (or the buffers `self` borrows), valid while `self` is neither moved nor dropped.
+    #[inline]
     pub(crate) fn to_ck(&self) -> ffi::CK_MECHANISM {
         let (pointer, len) = self.raw_param();
         ffi::CK_MECHANISM {

@@ -15,6 +15,7 @@ use crate::raw::{call, call_3_2, Returned};
 
 /// A length as `CK_ULONG`, or [`Error::InvalidInput`] if it does not fit (32-bit
 /// `CK_ULONG` on Windows).
+#[inline]
 pub(crate) fn ulong(len: usize, what: &str) -> Result<ffi::CK_ULONG> {
     ffi::CK_ULONG::try_from(len).map_err(|_| Error::InvalidInput {
         what: format!("{what} of {len} bytes is too long for a CK_ULONG length"),
@@ -22,12 +23,14 @@ pub(crate) fn ulong(len: usize, what: &str) -> Result<ffi::CK_ULONG> {
 }
 
 /// The input pointer and length of `data` (the module only reads it).
+#[inline]
 pub(crate) fn input(data: &[u8], what: &str) -> Result<(ffi::CK_BYTE_PTR, ffi::CK_ULONG)> {
     Ok((data.as_ptr().cast_mut(), ulong(data.len(), what)?))
 }
 
 /// The pointer of an optional parameter slice: NULL when empty (the module never
 /// dereferences a zero-length parameter).
+#[inline]
 pub(crate) fn param_pointer(data: &[u8]) -> ffi::CK_BYTE_PTR {
     if data.is_empty() {
         core::ptr::null_mut()
@@ -39,6 +42,7 @@ pub(crate) fn param_pointer(data: &[u8]) -> ffi::CK_BYTE_PTR {
 /// The output pointer for `out`: NULL for `None` (a length query), else the buffer with
 /// `*len` set to its size (capped below `CK_UNAVAILABLE_INFORMATION`; announcing less
 /// than the buffer holds is always safe).
+#[inline]
 pub(crate) fn output(out: Option<&mut [u8]>, len: &mut ffi::CK_ULONG) -> ffi::CK_BYTE_PTR {
     match out {
         None => {
@@ -55,6 +59,7 @@ pub(crate) fn output(out: Option<&mut [u8]>, len: &mut ffi::CK_ULONG) -> ffi::CK
 }
 
 /// `C_GenerateRandom` filling `out`.
+#[inline]
 pub(crate) fn generate_random(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -67,6 +72,7 @@ pub(crate) fn generate_random(
 }
 
 /// `C_SeedRandom` with `seed`.
+#[inline]
 pub(crate) fn seed_random(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -84,6 +90,7 @@ macro_rules! init {
         ///
         /// The mechanism's parameter storage must outlive the operation: the multi-step
         /// guards borrow the `Mechanism` for their lifetime (RELIABILITY rule 28).
+        #[inline]
         pub(crate) fn $name(
             inner: &Inner,
             h: ffi::CK_SESSION_HANDLE,
@@ -102,6 +109,7 @@ macro_rules! init {
 macro_rules! in_out {
     ($(#[$doc:meta])* $name:ident, $function:ident, $what:literal) => {
         $(#[$doc])*
+        #[inline]
         pub(crate) fn $name(
             inner: &Inner,
             h: ffi::CK_SESSION_HANDLE,
@@ -122,6 +130,7 @@ macro_rules! in_out {
 macro_rules! out {
     ($(#[$doc:meta])* $name:ident, $function:ident) => {
         $(#[$doc])*
+        #[inline]
         pub(crate) fn $name(
             inner: &Inner,
             h: ffi::CK_SESSION_HANDLE,
@@ -139,6 +148,7 @@ macro_rules! out {
 macro_rules! update {
     ($(#[$doc:meta])* $name:ident, $function:ident) => {
         $(#[$doc])*
+        #[inline]
         pub(crate) fn $name(
             inner: &Inner,
             h: ffi::CK_SESSION_HANDLE,
@@ -152,6 +162,7 @@ macro_rules! update {
 }
 
 /// `C_DigestInit` (no key).
+#[inline]
 pub(crate) fn digest_init(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -173,6 +184,7 @@ update!(
 );
 
 /// `C_DigestKey`.
+#[inline]
 pub(crate) fn digest_key(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -244,6 +256,7 @@ init!(
 );
 
 /// `C_Verify`.
+#[inline]
 pub(crate) fn verify(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -262,6 +275,7 @@ update!(
 );
 
 /// `C_VerifyFinal`.
+#[inline]
 pub(crate) fn verify_final(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -313,6 +327,7 @@ out!(
 
 /// `C_SetOperationState` with `state` and the keys (`CK_INVALID_HANDLE` when not
 /// needed).
+#[inline]
 pub(crate) fn set_operation_state(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -334,6 +349,7 @@ pub(crate) fn set_operation_state(
 ///
 /// The mechanism's parameter storage and the signature must outlive the operation: the
 /// guard borrows both for its lifetime (RELIABILITY rule 28).
+#[inline]
 pub(crate) fn verify_signature_init(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -354,6 +370,7 @@ pub(crate) fn verify_signature_init(
 }
 
 /// `C_VerifySignature` (3.2).
+#[inline]
 pub(crate) fn verify_signature(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -365,6 +382,7 @@ pub(crate) fn verify_signature(
 }
 
 /// `C_VerifySignatureUpdate` (3.2).
+#[inline]
 pub(crate) fn verify_signature_update(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -376,6 +394,7 @@ pub(crate) fn verify_signature_update(
 }
 
 /// `C_VerifySignatureFinal` (3.2).
+#[inline]
 pub(crate) fn verify_signature_final(inner: &Inner, h: ffi::CK_SESSION_HANDLE) -> Result<Returned> {
     // SAFETY: plain values only.
     unsafe { call_3_2!(inner, C_VerifySignatureFinal(h)) }
