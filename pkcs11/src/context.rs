@@ -86,13 +86,22 @@ struct InFlightCount {
 
 impl InFlightCount {
     /// This thread's shard (threads are spread round-robin).
+    #[inline]
     fn shard(&self) -> &AtomicUsize {
+        /// `INDEX` before this thread's first call.
+        const UNASSIGNED: u8 = u8::MAX;
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         thread_local! {
-            static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+            // A `const` thread-local without destructor: one load, no lazy-init state.
+            static INDEX: Cell<u8> = const { Cell::new(UNASSIGNED) };
         }
-        let index = INDEX.try_with(|i| *i).unwrap_or(0);
-        &self.shards[index].0
+        let mut index = INDEX.with(Cell::get);
+        if index == UNASSIGNED {
+            // Lossless: SHARDS is far below u8::MAX.
+            index = (NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS) as u8;
+            INDEX.with(|i| i.set(index));
+        }
+        &self.shards[usize::from(index) % SHARDS].0
     }
 
     fn is_closed(&self) -> bool {

@@ -17,6 +17,7 @@
 //! `CRYPTOKI_NOT_INITIALIZED`) poison the session too: no further call reaches the
 //! module through it.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -174,10 +175,17 @@ impl ReentrantLock {
         if depth == 0 {
             self.owner.store(0, Ordering::SeqCst);
             if self.waiters.load(Ordering::SeqCst) != 0 {
-                let _parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
-                self.released.notify_one();
+                self.wake_one();
             }
         }
+    }
+
+    /// Wakes one waiting thread (the contended path of [`ReentrantLock::release`]).
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self) {
+        let _parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+        self.released.notify_one();
     }
 }
 
@@ -230,14 +238,17 @@ impl Drop for LockGuard<'_> {
 fn thread_token() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     thread_local! {
-        static TOKEN: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+        // 0 until the thread's first lock. A `const` thread-local without destructor:
+        // one load on the hot path, and usable during thread-local destruction.
+        static TOKEN: Cell<usize> = const { Cell::new(0) };
     }
-    // During thread-local destruction (a session dropped by another thread-local's
-    // destructor) the token may be gone: a fresh one then (such a late call cannot
-    // re-enter a lock it already holds).
-    TOKEN
-        .try_with(|token| *token)
-        .unwrap_or_else(|_| NEXT.fetch_add(1, Ordering::Relaxed))
+    let token = TOKEN.with(Cell::get);
+    if token != 0 {
+        return token;
+    }
+    let token = NEXT.fetch_add(1, Ordering::Relaxed);
+    TOKEN.with(|t| t.set(token));
+    token
 }
 
 impl Session {

@@ -226,19 +226,22 @@ macro_rules! mechanisms {
                 })
             }
 
-            /// The parameter pointer and length.
+            /// The mechanism type with the parameter pointer and length, from one
+            /// `match` (one jump on the hot path of every `*Init`).
             #[inline]
-            fn raw_param(&self) -> (*const core::ffi::c_void, usize) {
+            fn raw_parts(&self) -> (ffi::CK_MECHANISM_TYPE, *const core::ffi::c_void, usize) {
                 match self {
                     $(
                         Mechanism::$name { .. } => {
-                            variant_param!(self, $name $( ($ty) )? $( { $field: $fty } )?)
+                            let (pointer, len) =
+                                variant_param!(self, $name $( ($ty) )? $( { $field: $fty } )?);
+                            (ffi::$ck, pointer, len)
                         }
                     )*
-                    Mechanism::Raw { parameter, .. } if !parameter.is_empty() => {
-                        (parameter.as_ptr().cast(), parameter.len())
+                    Mechanism::Raw { mechanism, parameter } if !parameter.is_empty() => {
+                        (mechanism.raw(), parameter.as_ptr().cast(), parameter.len())
                     }
-                    Mechanism::Raw { .. } => NO_PARAM,
+                    Mechanism::Raw { mechanism, .. } => (mechanism.raw(), NO_PARAM.0, NO_PARAM.1),
                 }
             }
         }
@@ -669,9 +672,9 @@ impl Mechanism<'_> {
     /// (or the buffers `self` borrows), valid while `self` is neither moved nor dropped.
     #[inline]
     pub(crate) fn to_ck(&self) -> ffi::CK_MECHANISM {
-        let (pointer, len) = self.raw_param();
+        let (mechanism, pointer, len) = self.raw_parts();
         ffi::CK_MECHANISM {
-            mechanism: self.mechanism_type().raw(),
+            mechanism,
             pParameter: pointer.cast_mut(),
             // Lossless: a parameter is a struct or an in-memory slice; a `Raw` slice
             // longer than CK_ULONG (Windows) is cut, and the module rejects it.
