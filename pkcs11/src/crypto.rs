@@ -96,9 +96,45 @@ fn single_output_guess<B: OutputBuffer<Item = u8>>(
 /// a module asking for more gets it on the retry).
 const CIPHER_SLACK: usize = 32;
 
-/// A first guess at a signature's length: enough for HMACs, ECDSA up to P-521, EdDSA and
-/// RSA up to 4096 bits (longer ones take the retry).
+/// A first guess at a signature's length when the mechanism does not bound it: enough
+/// for RSA up to 4096 bits (longer ones take the retry).
 const SIGNATURE_GUESS: usize = 512;
+
+/// The first buffer offered for a signature made with `mechanism`: the family's largest
+/// signature where the mechanism bounds it (a smaller allocation to zero than
+/// [`SIGNATURE_GUESS`]), else [`SIGNATURE_GUESS`]. A longer signature takes the retry.
+fn signature_guess(mechanism: &Mechanism<'_>) -> usize {
+    match mechanism.mechanism_type().raw() {
+        // ECDSA: r and s of P-521, 66 bytes each (the longest standard curve).
+        ffi::CKM_ECDSA..=ffi::CKM_ECDSA_SHA3_512 => 132,
+        // EdDSA: Ed448's 114 bytes.
+        ffi::CKM_EDDSA => 114,
+        // HMACs: at most the longest hash, 64 bytes.
+        ffi::CKM_SHA_1_HMAC
+        | ffi::CKM_SHA_1_HMAC_GENERAL
+        | ffi::CKM_SHA224_HMAC
+        | ffi::CKM_SHA224_HMAC_GENERAL
+        | ffi::CKM_SHA256_HMAC
+        | ffi::CKM_SHA256_HMAC_GENERAL
+        | ffi::CKM_SHA384_HMAC
+        | ffi::CKM_SHA384_HMAC_GENERAL
+        | ffi::CKM_SHA512_HMAC
+        | ffi::CKM_SHA512_HMAC_GENERAL
+        | ffi::CKM_SHA512_224_HMAC
+        | ffi::CKM_SHA512_224_HMAC_GENERAL
+        | ffi::CKM_SHA512_256_HMAC
+        | ffi::CKM_SHA512_256_HMAC_GENERAL
+        | ffi::CKM_SHA3_224_HMAC
+        | ffi::CKM_SHA3_224_HMAC_GENERAL
+        | ffi::CKM_SHA3_256_HMAC
+        | ffi::CKM_SHA3_256_HMAC_GENERAL
+        | ffi::CKM_SHA3_384_HMAC
+        | ffi::CKM_SHA3_384_HMAC_GENERAL
+        | ffi::CKM_SHA3_512_HMAC
+        | ffi::CKM_SHA3_512_HMAC_GENERAL => 64,
+        _ => SIGNATURE_GUESS,
+    }
+}
 
 /// The final call of a single-part operation, into the caller's buffer.
 ///
@@ -401,7 +437,7 @@ impl Session {
         let mut op = start(self, OperationKind::Sign, || {
             raw::crypto::sign_init(inner, h, mechanism, key.raw())
         })?;
-        single_output_guess(&mut op, SIGNATURE_GUESS, |out, len| {
+        single_output_guess(&mut op, signature_guess(mechanism), |out, len| {
             raw::crypto::sign(inner, h, data, out, len)
         })
     }
@@ -851,7 +887,8 @@ impl SignStream<'_> {
     pub fn finish(mut self) -> Result<Vec<u8>> {
         check_running(&self.op)?;
         let session = self.op.session();
-        single_output_guess(&mut self.op, SIGNATURE_GUESS, |out, len| {
+        let guess = signature_guess(self.mechanism);
+        single_output_guess(&mut self.op, guess, |out, len| {
             raw::crypto::sign_final(session.inner(), session.handle(), out, len)
         })
     }

@@ -474,9 +474,13 @@ impl Session {
     }
 
     /// Closes the handle once (later calls do nothing).
+    #[inline]
     fn close_now(&self) -> Result<()> {
         let _lock = self.lock();
-        if self.closed.swap(true, Ordering::AcqRel) || !self.is_usable() {
+        if self.closed.swap(true, Ordering::AcqRel)
+            || self.poisoned.load(Ordering::Acquire) != HEALTHY
+            || !self.p11.inner.is_usable()
+        {
             return Ok(());
         }
         self.track_ok(raw::session::close_session(self.inner(), self.handle))

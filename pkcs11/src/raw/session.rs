@@ -6,6 +6,7 @@ use crate::raw::{call, call_3_0, call_3_2, Returned};
 use crate::session::OperationKind;
 
 /// `C_OpenSession` without a notification callback, writing the new handle to `handle`.
+#[inline]
 pub(crate) fn open_session(
     inner: &Inner,
     slot: ffi::CK_SLOT_ID,
@@ -39,12 +40,14 @@ pub(crate) unsafe fn open_session_notify(
 }
 
 /// `C_CloseSession`.
+#[inline]
 pub(crate) fn close_session(inner: &Inner, session: ffi::CK_SESSION_HANDLE) -> Result<Returned> {
     // SAFETY: plain values only.
     unsafe { call!(inner, C_CloseSession(session)) }
 }
 
 /// `C_Login` with `pin` (or NULL for the protected authentication path when `None`).
+#[inline]
 pub(crate) fn login(
     inner: &Inner,
     session: ffi::CK_SESSION_HANDLE,
@@ -59,12 +62,14 @@ pub(crate) fn login(
 }
 
 /// `C_Logout`.
+#[inline]
 pub(crate) fn logout(inner: &Inner, session: ffi::CK_SESSION_HANDLE) -> Result<Returned> {
     // SAFETY: plain values only.
     unsafe { call!(inner, C_Logout(session)) }
 }
 
 /// `C_SessionCancel` (3.0) for the operation `kind`.
+#[inline]
 pub(crate) fn session_cancel(
     inner: &Inner,
     session: ffi::CK_SESSION_HANDLE,
@@ -77,6 +82,7 @@ pub(crate) fn session_cancel(
 
 /// The `*Init` of `kind` with a NULL mechanism, which ends the active operation in
 /// PKCS #11 3.x; `None` for kinds without one.
+#[inline]
 pub(crate) fn null_init(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -109,6 +115,7 @@ pub(crate) fn null_init(
 
 /// Ends `kind` the 2.x way: `C_FindObjectsFinal`, or the `*Final` call into `scratch`
 /// (`len` in: its size; out: what the module wrote or wants).
+#[inline]
 pub(crate) fn finish_into(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -142,6 +149,7 @@ pub(crate) fn finish_into(
 }
 
 /// `C_GetSessionInfo` into `info`.
+#[inline]
 pub(crate) fn get_session_info(
     inner: &Inner,
     session: ffi::CK_SESSION_HANDLE,
@@ -153,6 +161,7 @@ pub(crate) fn get_session_info(
 
 /// `C_LoginUser` (3.0) with `pin` (NULL for the protected authentication path when
 /// `None`) and `username`.
+#[inline]
 pub(crate) fn login_user(
     inner: &Inner,
     session: ffi::CK_SESSION_HANDLE,
@@ -173,6 +182,7 @@ pub(crate) fn login_user(
 }
 
 /// `C_InitPIN` with `pin` (NULL for the protected authentication path when `None`).
+#[inline]
 pub(crate) fn init_pin(
     inner: &Inner,
     session: ffi::CK_SESSION_HANDLE,
@@ -184,6 +194,7 @@ pub(crate) fn init_pin(
 }
 
 /// `C_SetPIN` from `old` to `new` (both NULL for the protected authentication path).
+#[inline]
 pub(crate) fn set_pin(
     inner: &Inner,
     session: ffi::CK_SESSION_HANDLE,
@@ -198,6 +209,7 @@ pub(crate) fn set_pin(
 
 /// Ends `kind` with its single-part call on empty input into `scratch` (`len` in: its
 /// size; out: what the module wrote or wants); for `Find` this is `C_FindObjectsFinal`.
+#[inline]
 pub(crate) fn single_part_into(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -230,6 +242,7 @@ pub(crate) fn single_part_into(
 
 /// `C_AsyncComplete` (3.2) for the function named by `function` (NUL-terminated),
 /// writing the outcome to `result` (whose `ulVersion` the caller has set).
+#[inline]
 pub(crate) fn async_complete(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -243,6 +256,7 @@ pub(crate) fn async_complete(
 }
 
 /// `C_AsyncGetID` (3.2) for the function named by `function`, writing the ID to `id`.
+#[inline]
 pub(crate) fn async_get_id(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
@@ -260,6 +274,7 @@ pub(crate) fn async_get_id(
 ///
 /// The module may write into `buffer` after the call returns: the caller keeps it alive
 /// (and unmoved) until the session is closed.
+#[inline]
 pub(crate) fn async_join(
     inner: &Inner,
     h: ffi::CK_SESSION_HANDLE,
