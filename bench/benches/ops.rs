@@ -87,11 +87,13 @@ fn single(group: &mut Group<'_>, env: &Env, op: Op) {
         }
         Op::Read3 => {
             cell!(group, env, Api::Safe, safe_read3);
+            cell!(group, env, Api::SafeVec, safe_vec_read3);
             cell!(group, env, Api::Raw, raw_read3);
             cell!(group, env, Api::Cryptoki, ck_read3);
         }
         Op::ReadAll1k => {
             cell!(group, env, Api::Safe, safe_read_all);
+            cell!(group, env, Api::SafeVec, safe_vec_read_all);
             cell!(group, env, Api::Raw, raw_read_all);
             cell!(group, env, Api::Cryptoki, ck_read_all);
         }

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use cryptoki::mechanism::Mechanism as CkMechanism;
 use cryptoki::object::{Attribute as CkAttribute, AttributeType as CkType};
 use pkcs11::{
-    Attribute, AttributeResult, AttributeType, GcmParams, KeyType, Mechanism, MechanismType,
-    ObjectClass, ObjectHandle, Pin, SecretBytes, Session, SessionPool, Slot, UserType,
+    Attribute, AttributeReader, AttributeResult, AttributeType, GcmParams, KeyType, Mechanism,
+    MechanismType, ObjectClass, ObjectHandle, Pin, SecretBytes, Session, SessionPool, Slot,
+    UserType,
 };
 use pkcs11_sys as ffi;
 
@@ -158,9 +159,13 @@ impl Op {
         }
     }
 
-    /// Whether the operation has an allocating safe variant measured as well.
+    /// Whether the operation has an allocating safe variant measured as well (the
+    /// attribute reads: `get_attributes`, against the reused [`AttributeReader`]).
     pub fn has_vec_variant(self) -> bool {
-        matches!(self, Op::Sha256 | Op::AesGcm | Op::Ecdsa | Op::Hmac)
+        matches!(
+            self,
+            Op::Sha256 | Op::AesGcm | Op::Ecdsa | Op::Hmac | Op::Read3 | Op::ReadAll1k
+        )
     }
 
     /// Whether one iteration is slow (milliseconds): measured with fewer samples.
@@ -233,6 +238,13 @@ pub const DATA_ATTRIBUTES: [AttributeType; 7] = [
     AttributeType::Value,
 ];
 
+/// The attributes of the CLASS + LABEL + ID benchmark.
+pub const READ3_ATTRIBUTES: [AttributeType; 3] = [
+    AttributeType::Class,
+    AttributeType::Label,
+    AttributeType::Id,
+];
+
 const CK_DATA_ATTRIBUTES: [CkType; 7] = [
     CkType::Class,
     CkType::Token,
@@ -296,6 +308,13 @@ pub struct Env {
     ck_gcm: CkMechanism<'static>,
     find_template: Vec<Attribute>,
     ck_find_template: Vec<CkAttribute>,
+    /// The safe crate's reader for CLASS + LABEL + ID: made once, reused by every
+    /// iteration, with the direct calls' [`raw::VALUE_ROOM`] bytes for each value
+    /// (behind a mutex only because the environment is shared by the threaded
+    /// benchmarks: an application keeps its reader in its own state).
+    read3: Mutex<AttributeReader>,
+    /// The safe crate's reader for the public attributes of a data object.
+    read_all: Mutex<AttributeReader>,
     _scratch: Option<modules::Scratch>,
 }
 
@@ -394,6 +413,12 @@ impl Env {
             ck_gcm,
             find_template: vec![Attribute::Label(FIND_LABEL.into())],
             ck_find_template: vec![CkAttribute::Label(FIND_LABEL.as_bytes().to_vec())],
+            read3: Mutex::new(
+                AttributeReader::new(&READ3_ATTRIBUTES, raw::VALUE_ROOM).expect("a reader"),
+            ),
+            read_all: Mutex::new(
+                AttributeReader::new(&DATA_ATTRIBUTES, raw::VALUE_ROOM).expect("a reader"),
+            ),
             _scratch: scratch,
         };
         env.make_keys();
@@ -580,10 +605,12 @@ impl Env {
             (Op::Find1k | Op::Find10k, Api::Safe | Api::SafeVec) => self.safe_find(),
             (Op::Find1k | Op::Find10k, Api::Raw) => self.raw_find(),
             (Op::Find1k | Op::Find10k, Api::Cryptoki) => self.ck_find(),
-            (Op::Read3, Api::Safe | Api::SafeVec) => self.safe_read3(),
+            (Op::Read3, Api::Safe) => self.safe_read3(),
+            (Op::Read3, Api::SafeVec) => self.safe_vec_read3(),
             (Op::Read3, Api::Raw) => self.raw_read3(),
             (Op::Read3, Api::Cryptoki) => self.ck_read3(),
-            (Op::ReadAll1k, Api::Safe | Api::SafeVec) => self.safe_read_all(),
+            (Op::ReadAll1k, Api::Safe) => self.safe_read_all(),
+            (Op::ReadAll1k, Api::SafeVec) => self.safe_vec_read_all(),
             (Op::ReadAll1k, Api::Raw) => self.raw_read_all(),
             (Op::ReadAll1k, Api::Cryptoki) => self.ck_read_all(),
             (Op::OpenClose, Api::Safe | Api::SafeVec) => self.safe_open_close(),
@@ -818,19 +845,26 @@ impl Env {
 
     // --- attributes ---------------------------------------------------------------
 
-    /// CLASS + LABEL + ID, safe crate (`get_attributes`).
+    /// CLASS + LABEL + ID, safe crate: one read into a reused [`AttributeReader`] (no
+    /// allocation), then the class and the two values, as the direct call returns them.
     #[inline]
     pub fn safe_read3(&self) {
+        let mut reader = self.read3.lock().unwrap_or_else(|e| e.into_inner());
+        self.session
+            .read_attributes_into(ObjectHandle(self.keys.aes), &mut reader)
+            .expect("read attributes");
+        let class = reader.ulong(AttributeType::Class).expect("CKA_CLASS");
+        let label = reader.bytes(AttributeType::Label).expect("CKA_LABEL");
+        let id = reader.bytes(AttributeType::Id).expect("CKA_ID");
+        black_box((class, label.len(), id.len()));
+    }
+
+    /// CLASS + LABEL + ID, safe crate, the allocating form (`get_attributes`).
+    #[inline]
+    pub fn safe_vec_read3(&self) {
         let values = self
             .session
-            .get_attributes(
-                ObjectHandle(self.keys.aes),
-                &[
-                    AttributeType::Class,
-                    AttributeType::Label,
-                    AttributeType::Id,
-                ],
-            )
+            .get_attributes(ObjectHandle(self.keys.aes), &READ3_ATTRIBUTES)
             .expect("read attributes");
         debug_assert!(values
             .iter()
@@ -858,9 +892,39 @@ impl Env {
         );
     }
 
-    /// The public attributes of 1,000 data objects, safe crate.
+    /// The public attributes of 1,000 data objects, safe crate: one [`AttributeReader`]
+    /// reused for every object (no allocation), the values taken as the direct calls
+    /// take them.
     #[inline]
     pub fn safe_read_all(&self) {
+        let mut reader = self.read_all.lock().unwrap_or_else(|e| e.into_inner());
+        for &object in &self.data {
+            self.session
+                .read_attributes_into(ObjectHandle(object), &mut reader)
+                .expect("read attributes");
+            let fixed = (
+                reader.ulong(AttributeType::Class).expect("CKA_CLASS"),
+                reader.bool(AttributeType::Token).expect("CKA_TOKEN"),
+                reader.bool(AttributeType::Private).expect("CKA_PRIVATE"),
+                reader
+                    .bool(AttributeType::Modifiable)
+                    .expect("CKA_MODIFIABLE"),
+            );
+            black_box(fixed);
+            let variable = reader.bytes(AttributeType::Label).expect("CKA_LABEL").len()
+                + reader
+                    .bytes(AttributeType::Application)
+                    .expect("CKA_APPLICATION")
+                    .len()
+                + reader.bytes(AttributeType::Value).expect("CKA_VALUE").len();
+            black_box(variable);
+        }
+    }
+
+    /// The public attributes of 1,000 data objects, safe crate, the allocating form
+    /// (`get_attributes`).
+    #[inline]
+    pub fn safe_vec_read_all(&self) {
         for &object in &self.data {
             let values = self
                 .session

@@ -23,6 +23,7 @@ mod output;
 mod pool;
 #[allow(unsafe_code)]
 mod raw;
+mod reader;
 mod secret;
 mod session;
 #[cfg(any(feature = "rustcrypto", feature = "rustls"))]
@@ -59,6 +60,7 @@ pub use message::{
 };
 pub use object::{CertificateQuery, FindObjects, ObjectHandle};
 pub use pool::{PooledSession, SessionPool, SessionPoolBuilder};
+pub use reader::{AttributeReader, AttributeView};
 pub use secret::{Pin, SecretBytes};
 pub use session::{AsyncOutcome, Operation, OperationKind, Session};
 pub use slot::{Slot, UserType};

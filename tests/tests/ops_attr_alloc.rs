@@ -2,7 +2,8 @@
 //! decodes straight from the engine's call-local scratch area, so a read costs one
 //! allocation for the results plus one per variable-length value, and nothing for
 //! fixed-size ones; `get_attribute` only its value's; `get_ulong` / `get_bool` nothing
-//! at all. On SoftHSMv2 and Kryoptic.
+//! at all; `read_attributes_into` an `AttributeReader` made beforehand nothing at all,
+//! its accessors included. On SoftHSMv2 and Kryoptic.
 //!
 //! A counting global allocator (its own test binary: it affects no other suite) counts
 //! this thread's allocations. The modules' own allocations are not counted: SoftHSM
@@ -14,8 +15,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use pkcs11::{
-    Attribute, AttributeResult, AttributeType, Error, KeyType, ObjectClass, Rv, SecretBytes,
-    Session,
+    Attribute, AttributeReader, AttributeResult, AttributeType, AttributeView, Error, KeyType,
+    ObjectClass, Rv, SecretBytes, Session,
 };
 use pkcs11_tests::modules::{each_module, TestToken};
 
@@ -241,6 +242,71 @@ fn check(session: &Session, name: &str) {
     assert!(
         n == 0.0,
         "{name}: get_ulong / get_bool allocated {n} times per read"
+    );
+
+    // Into a reader made once (its allocations are not the reads'): nothing at all per
+    // read, for CLASS + LABEL + ID of a key and for the seven attributes of a data
+    // object, values read through the accessors.
+    let mut reader = AttributeReader::new(&class_label_id, 64).expect("a reader");
+    let n = per_call(|| {
+        session
+            .read_attributes_into(key, &mut reader)
+            .expect("read CLASS + LABEL + ID");
+        assert_eq!(
+            reader.ulong(AttributeType::Class).expect("CKA_CLASS"),
+            pkcs11::ffi::CKO_SECRET_KEY
+        );
+        assert_eq!(reader.str(AttributeType::Label).expect("CKA_LABEL"), LABEL);
+        assert_eq!(
+            reader.bytes(AttributeType::Id).expect("CKA_ID"),
+            b"key-id-01"
+        );
+    });
+    assert!(
+        n == 0.0,
+        "{name}: CLASS + LABEL + ID into a reader allocated {n} times per read"
+    );
+    // The same reader on an object without CKA_ID: a result of its own, no allocation.
+    let n = per_call(|| {
+        session
+            .read_attributes_into(object, &mut reader)
+            .expect("read CLASS + LABEL + ID");
+        assert_eq!(reader.str(AttributeType::Label).expect("CKA_LABEL"), LABEL);
+        assert_eq!(reader.get(AttributeType::Id), Some(AttributeView::Invalid));
+    });
+    assert!(
+        n == 0.0,
+        "{name}: CLASS + LABEL + (invalid) ID into a reader allocated {n} times per read"
+    );
+    let mut reader = AttributeReader::new(&all, 64).expect("a reader");
+    let n = per_call(|| {
+        session
+            .read_attributes_into(object, &mut reader)
+            .expect("read all");
+        assert_eq!(
+            reader.ulong(AttributeType::Class).expect("CKA_CLASS"),
+            pkcs11::ffi::CKO_DATA
+        );
+        assert!(!reader.bool(AttributeType::Token).expect("CKA_TOKEN"));
+        assert!(!reader.bool(AttributeType::Private).expect("CKA_PRIVATE"));
+        assert!(reader
+            .bool(AttributeType::Modifiable)
+            .expect("CKA_MODIFIABLE"));
+        assert_eq!(reader.str(AttributeType::Label).expect("CKA_LABEL"), LABEL);
+        assert_eq!(
+            reader
+                .str(AttributeType::Application)
+                .expect("CKA_APPLICATION"),
+            "pkcs11-tests"
+        );
+        assert_eq!(
+            reader.bytes(AttributeType::Value).expect("CKA_VALUE"),
+            [0x42; 16]
+        );
+    });
+    assert!(
+        n == 0.0,
+        "{name}: seven attributes into a reader allocated {n} times per read"
     );
 
     // What they refuse: an attribute of another type (before any call), one the object

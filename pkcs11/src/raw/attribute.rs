@@ -53,7 +53,7 @@ pub(crate) const ULONG_SIZE: usize = size_of::<CK_ULONG>();
 /// `sizeof(CK_ATTRIBUTE)`.
 const ATTRIBUTE_SIZE: usize = size_of::<CK_ATTRIBUTE>();
 /// `CK_UNAVAILABLE_INFORMATION`.
-const UNAVAILABLE: CK_ULONG = ffi::CK_UNAVAILABLE_INFORMATION;
+pub(crate) const UNAVAILABLE: CK_ULONG = ffi::CK_UNAVAILABLE_INFORMATION;
 
 /// The largest attribute value read (64 MiB): a longer length is a contract violation.
 pub(crate) const MAX_VALUE_LEN: usize = 1 << 26;
@@ -251,12 +251,12 @@ fn blank_attribute(ty: CK_ATTRIBUTE_TYPE) -> CK_ATTRIBUTE {
 }
 
 /// The length in bytes of a value the module reports, if it is a plausible one.
-fn checked_len(len: CK_ULONG) -> Option<usize> {
+pub(crate) fn checked_len(len: CK_ULONG) -> Option<usize> {
     usize::try_from(len).ok().filter(|&n| n <= MAX_VALUE_LEN)
 }
 
 /// Whether `n` bytes fit `shape`; the problem otherwise.
-fn check_shape(shape: Shape, n: usize) -> Result<(), String> {
+pub(crate) fn check_shape(shape: Shape, n: usize) -> Result<(), String> {
     match shape {
         Shape::Fixed { size, empty_ok } => {
             if n == size || (n == 0 && empty_ok) {
@@ -1064,6 +1064,8 @@ impl<'a> InTemplate<'a> {
         (self.ck.as_mut_ptr(), self.ck.len() as CK_ULONG)
     }
 }
+
+pub(crate) mod reader;
 
 #[cfg(test)]
 mod proptests;
