@@ -4,6 +4,7 @@
 //! A test that needs a module or a tool that is missing fails with the install command;
 //! it never passes silently.
 
+pub mod alloc;
 pub mod fault;
 pub mod interop;
 pub mod modules;

@@ -11,60 +11,15 @@
 //! twice first (first-call costs), then [`RUNS`] times counted, and its values are
 //! checked, so that a read that fails or returns nothing cannot pass for a cheap one.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use pkcs11::{
     Attribute, AttributeReader, AttributeResult, AttributeType, AttributeView, Error, KeyType,
     ObjectClass, Rv, SecretBytes, Session,
 };
+use pkcs11_tests::alloc::{allocations_so_far, Counting};
 use pkcs11_tests::modules::{each_module, TestToken};
-
-/// Counts allocations (and reallocations) made by the current thread.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    // `try_with`: the allocator also runs while thread-locals are torn down.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; counting touches
-// only a const-initialized thread-local `Cell` (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn allocations_so_far() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// The label of the objects read.
 const LABEL: &str = "ops-attr-alloc";
